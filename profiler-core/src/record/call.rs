@@ -1,0 +1,228 @@
+//! `Call`: one measured invocation. Taken at entry, it records on `finish`; dropped
+//! without `finish` it counts as cancelled (or as an error while panicking), never as
+//! a latency sample.
+
+use super::component::ComponentState;
+use super::context::{swap_alloc_component, CONTEXT};
+use super::shard::{with_cell, Cell};
+use super::turn::TurnRef;
+use super::{clock, mode, site::Site};
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Error,
+}
+
+/// One measured invocation of a profiled function (see the module docs).
+#[must_use = "a Call records when finished; dropping it counts a cancellation"]
+pub struct Call {
+    comp: Option<&'static ComponentState>,
+    start: u64,
+    turn: Option<TurnRef>,
+    /// RSS and VMS (bytes) read at `begin` when this call samples memory; 0 otherwise.
+    mem_before: (u64, u64),
+    /// Allocation context to restore (sync calls only), plus one; 0: untouched.
+    alloc_restore: u32,
+}
+
+impl Call {
+    const INACTIVE: Call = Call {
+        comp: None,
+        start: 0,
+        turn: None,
+        mem_before: (0, 0),
+        alloc_restore: 0,
+    };
+
+    /// Decides whether this call is measured: off, filtered out or sampled out gives
+    /// an inactive call that records nothing. Reads no clock.
+    #[inline(always)]
+    pub fn prepare(site: &'static Site) -> Call {
+        let m = mode::load();
+        if m != mode::ON && !mode::admit_slow(m) {
+            return Call::INACTIVE;
+        }
+        Self::for_component(site.component())
+    }
+
+    #[inline(always)]
+    pub(crate) fn for_component(comp: Option<&'static ComponentState>) -> Call {
+        match comp {
+            Some(c) if c.enabled.load(std::sync::atomic::Ordering::Relaxed) => Call {
+                comp: Some(c),
+                turn: TurnRef::current(),
+                ..Call::INACTIVE
+            },
+            _ => Call::INACTIVE,
+        }
+    }
+
+    /// Whether this call is measured (drives span creation).
+    #[inline(always)]
+    pub fn is_active(&self) -> bool {
+        self.comp.is_some()
+    }
+
+    /// Starts the clock of a synchronous call; allocations on this thread are charged
+    /// to the component until `finish`.
+    #[inline(always)]
+    pub fn begin(&mut self) {
+        if let Some(c) = self.comp {
+            if mode::alloc_counting() {
+                self.alloc_restore = swap_alloc_component(c.id + 1) + 1;
+            }
+            self.begin_detached();
+        }
+    }
+
+    /// Starts the clock of a call whose body runs in a future or stream: allocation
+    /// context is set per poll by the wrapper, not here.
+    #[inline(always)]
+    pub fn begin_detached(&mut self) {
+        if let Some(c) = self.comp {
+            if CONTEXT.try_with(|x| x.mem_due.get()).unwrap_or(0) == c.id + 1 {
+                self.read_memory_before();
+            }
+            self.start = clock::now();
+        }
+    }
+
+    #[cold]
+    fn read_memory_before(&mut self) {
+        let _ = CONTEXT.try_with(|x| x.mem_due.set(0));
+        if let Some(m) = crate::sample::memory::read() {
+            self.mem_before = (m.rss_bytes.max(1), m.vms_bytes);
+        }
+    }
+
+    /// Component id + 1, 0 when inactive (for allocation context).
+    #[inline(always)]
+    pub(crate) fn slot(&self) -> u32 {
+        self.comp.map_or(0, |c| c.id + 1)
+    }
+
+    /// Records the call as completed with `outcome`.
+    #[inline(always)]
+    pub fn finish(mut self, outcome: Outcome) {
+        if let Some(c) = self.comp.take() {
+            let end = clock::now();
+            self.restore_alloc();
+            let ns = clock::nanos_between(self.start, end);
+            let start = self.start;
+            let mem = self.mem_before;
+            with_cell(c.id, |cell| {
+                if outcome == Outcome::Error {
+                    cell.errors.add(1);
+                } else if c.take_warmup() {
+                    cell.warmup_excluded.add(1);
+                } else {
+                    cell.sample(start, end, ns);
+                    account_memory(c, cell, ns, mem);
+                }
+            });
+            if let Some(t) = self.turn.take() {
+                t.add_stage(c.id, ns);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn restore_alloc(&mut self) {
+        if self.alloc_restore != 0 {
+            swap_alloc_component(self.alloc_restore - 1);
+            self.alloc_restore = 0;
+        }
+    }
+
+    /// Hands the measurement to a stream wrapper: component, start, turn.
+    pub(crate) fn into_parts(mut self) -> Option<(&'static ComponentState, u64, Option<TurnRef>)> {
+        self.restore_alloc();
+        let c = self.comp.take()?;
+        Some((c, self.start, self.turn.take()))
+    }
+}
+
+/// Memory accounting after a sample: deltas when this call read memory, and the
+/// budget that decides when a later call reads it (see `sample::memory`).
+#[inline(always)]
+pub(crate) fn account_memory(c: &ComponentState, cell: &Cell, ns: u64, before: (u64, u64)) {
+    if before.0 != 0 {
+        record_memory_delta(cell, before);
+    }
+    let budget = cell.mem_budget_ns.get() + ns;
+    if budget >= crate::sample::memory::per_call_threshold_ns() {
+        cell.mem_budget_ns.set(0);
+        let _ = CONTEXT.try_with(|x| x.mem_due.set(c.id + 1));
+    } else {
+        cell.mem_budget_ns.set(budget);
+    }
+}
+
+#[cold]
+fn record_memory_delta(cell: &Cell, before: (u64, u64)) {
+    let Some(after) = crate::sample::memory::read() else {
+        return;
+    };
+    if cell.mem_rss_before.get() == 0 {
+        cell.mem_rss_before.set(before.0);
+        cell.mem_vms_before.set(before.1);
+    }
+    cell.mem_rss_after.set(after.rss_bytes);
+    cell.mem_vms_after.set(after.vms_bytes);
+    cell.mem_samples.add(1);
+    // Signed delta kept in two's complement; sums wrap correctly.
+    let delta = after.rss_bytes.wrapping_sub(before.0);
+    cell.mem_rss_growth.add(delta);
+    let signed = delta as i64;
+    if signed > cell.mem_rss_worst.get() as i64 {
+        cell.mem_rss_worst.set(signed as u64);
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if let Some(c) = self.comp.take() {
+            self.restore_alloc();
+            let panicking = std::thread::panicking();
+            with_cell(c.id, |cell| {
+                if panicking {
+                    cell.errors.add(1)
+                } else {
+                    cell.cancelled.add(1)
+                }
+            });
+        }
+    }
+}
+
+/// Classifies a return value: `Err(_)` is an error, anything else a success.
+/// Used by `#[profile]` through autoref specialisation (`(&OutcomeOf(&v)).outcome()`).
+pub struct OutcomeOf<'a, T: ?Sized>(pub &'a T);
+
+/// `Result` return values: `Err` is an error.
+pub trait ResultOutcome {
+    fn outcome(&self) -> Outcome;
+}
+impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
+    #[inline(always)]
+    fn outcome(&self) -> Outcome {
+        if self.0.is_err() {
+            Outcome::Error
+        } else {
+            Outcome::Ok
+        }
+    }
+}
+
+/// Any other return value is a success.
+pub trait AnyOutcome {
+    fn outcome(&self) -> Outcome;
+}
+impl<T: ?Sized> AnyOutcome for &OutcomeOf<'_, T> {
+    #[inline(always)]
+    fn outcome(&self) -> Outcome {
+        Outcome::Ok
+    }
+}

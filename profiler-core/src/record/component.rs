@@ -1,0 +1,198 @@
+//! The component registry: names to dense ids, the per-component switches the hot
+//! path reads without a lock, and the metadata the report needs.
+//!
+//! Invariants: ids are dense from 0 and never reused; a `ComponentState` is never
+//! freed (it lives in a static `Slots`), so `&'static ComponentState` is sound and
+//! call sites cache it. Registration (cold, once per site or per new name) takes the
+//! registry mutex; calls never do.
+
+use super::slots::Slots;
+use crate::config::{self, Config};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
+
+const CHUNK: usize = 64;
+/// How many distinct components one process can hold.
+pub const MAX_COMPONENTS: usize = CHUNK * CHUNK;
+
+/// What a component's latency sample means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Call start to completion.
+    #[default]
+    Latency,
+    /// Call start to the first item of the returned stream (TTFT / TTFB).
+    FirstItem,
+    /// A latency per rendered frame; the report adds achieved FPS.
+    Frame,
+    /// One question-answer round: turn start to the first response item.
+    Turn,
+}
+
+/// Where a component's measurements come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `#[profile]` functions.
+    #[default]
+    Profile,
+    /// `tracing` spans from other code carrying a `component` field.
+    Span,
+    /// `profiler::Turn`.
+    Turn,
+}
+
+/// The per-component switches read on the hot path.
+pub struct ComponentState {
+    pub(crate) id: u32,
+    pub(crate) enabled: AtomicBool,
+    pub(crate) warmup_left: AtomicU64,
+}
+
+impl ComponentState {
+    /// `true` while this completed call still belongs to the warm-up (and uses it up).
+    #[inline(always)]
+    pub(crate) fn take_warmup(&self) -> bool {
+        if self.warmup_left.load(Relaxed) == 0 {
+            return false;
+        }
+        self.warmup_left
+            .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// What the report knows of a component.
+#[derive(Clone, Debug)]
+pub struct ComponentMeta {
+    pub name: String,
+    pub kind: Kind,
+    pub source: Source,
+    /// `target_ms` given in the attribute (the strongest source of a target).
+    pub attribute_target_ms: Option<f64>,
+    pub labels: BTreeMap<String, String>,
+    /// Functions (or span names) that record into this component.
+    pub functions: Vec<String>,
+}
+
+/// How a new component is described when it registers.
+pub struct Registration<'a> {
+    pub name: &'a str,
+    pub kind: Kind,
+    pub source: Source,
+    pub target_ms: Option<f64>,
+    pub warmup: Option<u64>,
+    pub labels: &'a [(&'a str, &'a str)],
+    pub function: &'a str,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_name: BTreeMap<String, u32>,
+    metas: Vec<ComponentMeta>,
+    /// Attribute warm-ups, kept so a later configuration keeps them.
+    warmups: Vec<Option<u64>>,
+    full_warned: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    by_name: BTreeMap::new(),
+    metas: Vec::new(),
+    warmups: Vec::new(),
+    full_warned: false,
+});
+static STATES: Slots<Slots<ComponentState, CHUNK>, CHUNK> = Slots::new();
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The state of component `id`, if registered.
+#[inline(always)]
+pub(crate) fn state(id: u32) -> Option<&'static ComponentState> {
+    let id = id as usize;
+    STATES.get(id / CHUNK)?.get(id % CHUNK)
+}
+
+fn warmup_for(cfg: &Config, attribute: Option<u64>) -> u64 {
+    attribute.unwrap_or(cfg.warmup)
+}
+
+/// Registers (or joins) the component `reg.name`. `None` when the table is full.
+pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
+    let cfg = config::active();
+    let mut r = registry();
+    if let Some(&id) = r.by_name.get(reg.name) {
+        let meta = &mut r.metas[id as usize];
+        if !meta.functions.iter().any(|f| f == reg.function) {
+            meta.functions.push(reg.function.to_string());
+        }
+        if meta.attribute_target_ms.is_none() {
+            meta.attribute_target_ms = reg.target_ms;
+        }
+        for (k, v) in reg.labels {
+            meta.labels.entry(k.to_string()).or_insert_with(|| v.to_string());
+        }
+        if meta.kind == Kind::Latency && reg.kind != Kind::Latency {
+            meta.kind = reg.kind;
+        }
+        return state(id);
+    }
+    let id = r.metas.len();
+    if id >= MAX_COMPONENTS {
+        if !r.full_warned {
+            r.full_warned = true;
+            eprintln!(
+                "profiler: more than {MAX_COMPONENTS} components; `{}` and later ones are not recorded",
+                reg.name
+            );
+        }
+        return None;
+    }
+    let chunk = STATES.get_or_init(id / CHUNK, Slots::new)?;
+    let st = chunk.get_or_init(id % CHUNK, || ComponentState {
+        id: id as u32,
+        enabled: AtomicBool::new(cfg.component_enabled(reg.name)),
+        warmup_left: AtomicU64::new(warmup_for(&cfg, reg.warmup)),
+    })?;
+    r.by_name.insert(reg.name.to_string(), id as u32);
+    r.warmups.push(reg.warmup);
+    r.metas.push(ComponentMeta {
+        name: reg.name.to_string(),
+        kind: reg.kind,
+        source: reg.source,
+        attribute_target_ms: reg.target_ms,
+        labels: reg
+            .labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        functions: vec![reg.function.to_string()],
+    });
+    Some(st)
+}
+
+/// The id of `name`, if registered.
+pub fn lookup(name: &str) -> Option<u32> {
+    registry().by_name.get(name).copied()
+}
+
+/// Metadata of every registered component, in registration order (index = id).
+pub fn metas() -> Vec<ComponentMeta> {
+    registry().metas.clone()
+}
+
+/// Re-applies filter and warm-up of `cfg` to components registered before it.
+pub(crate) fn reconfigure(cfg: &Config) {
+    let r = registry();
+    for (id, meta) in r.metas.iter().enumerate() {
+        if let Some(st) = state(id as u32) {
+            st.enabled.store(cfg.component_enabled(&meta.name), Relaxed);
+            st.warmup_left
+                .store(warmup_for(cfg, r.warmups[id]), Relaxed);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What the current thread is inside of: a turn, a component due for a memory
+//! read, a component allocations are charged to. `const` thread-locals of plain
+//! cells: no lazy initialisation, no destructor, safe to read from an allocator.
+
+use std::cell::Cell;
+
+pub(crate) struct Context {
+    /// The turn calls started here belong to (`TurnState` pointer; null: none).
+    pub(crate) turn: Cell<*const super::turn::TurnState>,
+    /// Component id + 1 whose next call on this thread reads memory (0: none).
+    pub(crate) mem_due: Cell<u32>,
+    /// Component id + 1 that allocations on this thread are charged to (0: none).
+    pub(crate) alloc: Cell<u32>,
+}
+
+thread_local! {
+    pub(crate) static CONTEXT: Context = const {
+        Context {
+            turn: Cell::new(std::ptr::null()),
+            mem_due: Cell::new(0),
+            alloc: Cell::new(0),
+        }
+    };
+}
+
+/// The component (id + 1) allocations on this thread are charged to; 0 when none.
+#[inline(always)]
+pub fn current_alloc_component() -> u32 {
+    CONTEXT.try_with(|c| c.alloc.get()).unwrap_or(0)
+}
+
+/// Charges allocations on this thread to `slot` (component id + 1, 0 for none);
+/// returns the previous value so it can be restored.
+#[inline(always)]
+pub(crate) fn swap_alloc_component(slot: u32) -> u32 {
+    CONTEXT.try_with(|c| c.alloc.replace(slot)).unwrap_or(0)
+}

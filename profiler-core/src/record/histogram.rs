@@ -1,0 +1,166 @@
+//! `AtomicHistogram`: the HDR layout of `hdrhistogram::Histogram<u64>` (1 ns lowest
+//! discernible value, 3 significant figures), with one writer and lock-free readers.
+//!
+//! Why not `hdrhistogram` itself on the hot path: its `Histogram` needs `&mut` to
+//! record, so sharing it with a reader takes a lock, and its `sync` recorder only
+//! hands data over when the recording thread records again. Here each shard's owner
+//! thread bumps plain relaxed atomics (a load and a store, no read-modify-write), and a
+//! reader folds the buckets into a real `hdrhistogram::Histogram` with `record_n` of each
+//! bucket's lowest equivalent value. Bucket boundaries are HDR's, so the folded histogram
+//! equals the one that recording the raw values would have built.
+//!
+//! Invariants: only the owning thread calls [`AtomicHistogram::record`] (another writer
+//! would lose counts, never memory safety); rows of 1024 buckets are allocated on first
+//! touch, so memory depends on the spread of values, never on the number of calls.
+
+use super::slots::Slots;
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// HDR `sub_bucket_half_count_magnitude` for 3 significant figures (2048 sub-buckets).
+const HALF_MAGNITUDE: u32 = 10;
+const HALF_COUNT: u64 = 1 << HALF_MAGNITUDE;
+const SUB_BUCKET_MASK: u64 = (HALF_COUNT << 1) - 1;
+/// `64 - unit_magnitude(0) - HALF_MAGNITUDE - 1`, HDR's `leading_zero_count_base`.
+const LEADING_ZERO_BASE: u32 = 64 - HALF_MAGNITUDE - 1;
+/// Values above this (about 18 minutes in ns) are clamped to it.
+pub(crate) const MAX_VALUE: u64 = (1 << 40) - 1;
+const ROWS: usize = 32;
+
+struct Row([AtomicU64; HALF_COUNT as usize]);
+
+impl Row {
+    fn new() -> Self {
+        Row([const { AtomicU64::new(0) }; HALF_COUNT as usize])
+    }
+}
+
+pub(crate) struct AtomicHistogram {
+    rows: Slots<Row, ROWS>,
+}
+
+/// Index of `value` in HDR's counts array.
+#[inline(always)]
+fn counts_index(value: u64) -> usize {
+    let bucket = LEADING_ZERO_BASE - (value | SUB_BUCKET_MASK).leading_zeros();
+    let sub_bucket = value >> bucket;
+    (((bucket as u64 + 1) << HALF_MAGNITUDE) + sub_bucket - HALF_COUNT) as usize
+}
+
+/// Lowest value that lands in counts index `index` (inverse of `counts_index`).
+fn value_from_index(index: usize) -> u64 {
+    let mut bucket = (index >> HALF_MAGNITUDE) as i64 - 1;
+    let mut sub_bucket = (index as u64 & (HALF_COUNT - 1)) + HALF_COUNT;
+    if bucket < 0 {
+        sub_bucket -= HALF_COUNT;
+        bucket = 0;
+    }
+    sub_bucket << bucket
+}
+
+/// An empty histogram of the layout every report uses (auto-resizing, 3 figures).
+pub fn new_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new(3).expect("3 significant figures is a valid HDR setting");
+    h.auto(true);
+    h
+}
+
+impl AtomicHistogram {
+    pub(crate) const fn new() -> Self {
+        Self { rows: Slots::new() }
+    }
+
+    /// Counts one value. Owner thread only (see the module invariants).
+    #[inline(always)]
+    pub(crate) fn record(&self, value: u64) {
+        let index = counts_index(value.min(MAX_VALUE));
+        if let Some(row) = self.rows.get_or_init(index >> HALF_MAGNITUDE, Row::new) {
+            let cell = &row.0[index & (HALF_COUNT as usize - 1)];
+            cell.store(cell.load(Relaxed) + 1, Relaxed);
+        }
+    }
+
+    /// Adds every recorded value into `into`.
+    pub(crate) fn fold_into(&self, into: &mut Histogram<u64>) {
+        for (r, row) in self.rows.iter() {
+            for (c, cell) in row.0.iter().enumerate() {
+                let n = cell.load(Relaxed);
+                if n > 0 {
+                    let value = value_from_index((r << HALF_MAGNITUDE) | c);
+                    // Auto-resizing histograms accept any value; an error here is impossible.
+                    let _ = into.record_n(value, n);
+                }
+            }
+        }
+    }
+
+    /// Bytes held by allocated rows (for the retained-memory figures).
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.rows.iter().count() * std::mem::size_of::<Row>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> u64 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed >> 11
+    }
+
+    #[test]
+    fn folded_histogram_equals_hdrhistogram_of_the_raw_values() {
+        let atomic = AtomicHistogram::new();
+        let mut reference = new_histogram();
+        let mut seed = 42;
+        for i in 0..200_000u64 {
+            // Spread over every magnitude, from 0 ns to minutes.
+            let v = lcg(&mut seed) % (1u64 << (i % 38 + 1));
+            atomic.record(v);
+            reference.record(v).unwrap();
+        }
+        let mut folded = new_histogram();
+        atomic.fold_into(&mut folded);
+        assert_eq!(folded.len(), reference.len());
+        for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            assert_eq!(folded.value_at_quantile(q), reference.value_at_quantile(q), "q={q}");
+        }
+        assert_eq!(folded.min(), reference.min());
+        assert_eq!(folded.max(), reference.max());
+        let a: Vec<_> = folded.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        let b: Vec<_> = reference.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn index_round_trips_to_the_lowest_equivalent_value() {
+        let h = new_histogram();
+        for v in [0u64, 1, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 1_000_000, 123_456_789, MAX_VALUE] {
+            assert_eq!(value_from_index(counts_index(v)), h.lowest_equivalent(v), "v={v}");
+        }
+    }
+
+    #[test]
+    fn huge_values_are_clamped_not_lost() {
+        let atomic = AtomicHistogram::new();
+        atomic.record(u64::MAX);
+        let mut h = new_histogram();
+        atomic.fold_into(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.max() >= MAX_VALUE - MAX_VALUE / 1000);
+    }
+
+    #[test]
+    fn memory_depends_on_value_spread_not_call_count() {
+        let atomic = AtomicHistogram::new();
+        for _ in 0..100_000 {
+            atomic.record(40_000_000);
+        }
+        let one_value = atomic.retained_bytes();
+        for _ in 0..1_000_000 {
+            atomic.record(40_000_123);
+        }
+        assert_eq!(atomic.retained_bytes(), one_value);
+    }
+}

@@ -1,0 +1,86 @@
+//! The global on/off/sampling switch: the first thing every call reads, and when
+//! profiling is off the only thing (one relaxed atomic load).
+
+use crate::config::Config;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
+
+const UNINIT: u8 = 0;
+pub(crate) const OFF: u8 = 1;
+pub(crate) const ON: u8 = 2;
+const SAMPLED: u8 = 3;
+/// Set beside the mode once a `CountingAllocator` is in use: calls then also set
+/// the allocation context (and leave the `ON` fast path).
+const ALLOC: u8 = 0x10;
+
+static MODE: AtomicU8 = AtomicU8::new(UNINIT);
+/// A call is kept when a 32-bit random number is below this.
+static THRESHOLD: AtomicU32 = AtomicU32::new(u32::MAX);
+
+#[inline(always)]
+pub(crate) fn load() -> u8 {
+    MODE.load(Relaxed)
+}
+
+/// Decides for a call when the mode is neither plainly on nor off.
+#[cold]
+#[inline(never)]
+pub(crate) fn admit_slow(mode: u8) -> bool {
+    match mode & !ALLOC {
+        UNINIT => {
+            crate::config::active();
+            let m = MODE.load(Relaxed) & !ALLOC;
+            m == ON || (m == SAMPLED && sample())
+        }
+        ON => true,
+        SAMPLED => sample(),
+        _ => false,
+    }
+}
+
+/// Whether calls charge allocations to their component.
+#[inline(always)]
+pub(crate) fn alloc_counting() -> bool {
+    MODE.load(Relaxed) & ALLOC != 0
+}
+
+/// Turns allocation context tracking on (idempotent, allocation-free).
+pub fn enable_alloc_counting() {
+    MODE.fetch_or(ALLOC, Relaxed);
+}
+
+thread_local! {
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+fn sample() -> bool {
+    let threshold = THRESHOLD.load(Relaxed);
+    RNG.try_with(|rng| {
+        let mut x = rng.get();
+        if x == 0 {
+            // Seed from the address of this thread's cell and the clock.
+            x = (rng as *const _ as u64) ^ super::clock::now() | 1;
+        }
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        rng.set(x);
+        ((x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32) < threshold
+    })
+    .unwrap_or(false)
+}
+
+/// Puts the switch of `cfg` in force.
+pub(crate) fn apply(cfg: &Config) {
+    let mode = if !cfg.enabled {
+        OFF
+    } else if cfg.sample_rate >= 1.0 {
+        ON
+    } else {
+        THRESHOLD.store((cfg.sample_rate * u32::MAX as f64) as u32, Relaxed);
+        SAMPLED
+    };
+    let keep = MODE.load(Relaxed) & ALLOC;
+    MODE.store(mode | keep, Relaxed);
+}

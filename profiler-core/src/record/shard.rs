@@ -1,0 +1,187 @@
+//! Per-thread shards: each thread records into its own cells, with no lock and no
+//! allocation after a component's first call on that thread. Readers walk every
+//! shard under the shard-list mutex (never taken by a call) and merge.
+//!
+//! Invariants: a `Cell` has one writer, the thread that owns the shard (see
+//! `AtomicHistogram`); when a thread exits its shard is folded into the retired
+//! totals and freed, so memory follows the live threads, not every thread that ever ran.
+
+use super::histogram::AtomicHistogram;
+use super::slots::Slots;
+use crate::aggregate::Totals;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const CHUNK: usize = 64;
+
+/// A counter with one writer: a load and a store, no read-modify-write.
+#[derive(Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    #[inline(always)]
+    pub(crate) fn add(&self, n: u64) {
+        self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+    #[inline(always)]
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+    #[inline(always)]
+    pub(crate) fn set(&self, v: u64) {
+        self.0.store(v, Relaxed)
+    }
+}
+
+/// One component's figures on one thread.
+pub(crate) struct Cell {
+    /// Latency samples in ns (first-item time for streams, E2E for turns).
+    pub(crate) latency: AtomicHistogram,
+    /// Whole-stream time of completed streams (turn duration for turns).
+    pub(crate) stream_total: AtomicHistogram,
+    pub(crate) errors: Counter,
+    pub(crate) cancelled: Counter,
+    pub(crate) warmup_excluded: Counter,
+    pub(crate) items: Counter,
+    pub(crate) streams_completed: Counter,
+    pub(crate) streams_cancelled: Counter,
+    /// Nanoseconds spent inside turns (a stage's time; the turn component's whole time).
+    pub(crate) turn_ns: Counter,
+    /// Raw timestamps bounding the samples, 0 when none.
+    pub(crate) first_start: Counter,
+    pub(crate) last_end: Counter,
+    /// Memory read around sampled calls (see `sample::memory`).
+    pub(crate) mem_samples: Counter,
+    pub(crate) mem_rss_before: Counter,
+    pub(crate) mem_rss_after: Counter,
+    pub(crate) mem_vms_before: Counter,
+    pub(crate) mem_vms_after: Counter,
+    /// Sum of positive RSS deltas and the largest one, in bytes.
+    pub(crate) mem_rss_growth: Counter,
+    pub(crate) mem_rss_worst: Counter,
+    /// Nanoseconds of calls since memory was last read for this component on this thread.
+    pub(crate) mem_budget_ns: Counter,
+}
+
+impl Cell {
+    fn new() -> Self {
+        Cell {
+            latency: AtomicHistogram::new(),
+            stream_total: AtomicHistogram::new(),
+            errors: Counter::default(),
+            cancelled: Counter::default(),
+            warmup_excluded: Counter::default(),
+            items: Counter::default(),
+            streams_completed: Counter::default(),
+            streams_cancelled: Counter::default(),
+            turn_ns: Counter::default(),
+            first_start: Counter::default(),
+            last_end: Counter::default(),
+            mem_samples: Counter::default(),
+            mem_rss_before: Counter::default(),
+            mem_rss_after: Counter::default(),
+            mem_vms_before: Counter::default(),
+            mem_vms_after: Counter::default(),
+            mem_rss_growth: Counter::default(),
+            mem_rss_worst: Counter::default(),
+            mem_budget_ns: Counter::default(),
+        }
+    }
+
+    /// Records a latency sample from `start` to `end` (raw ticks), `ns` long.
+    #[inline(always)]
+    pub(crate) fn sample(&self, start: u64, end: u64, ns: u64) {
+        self.latency.record(ns);
+        if self.first_start.get() == 0 {
+            self.first_start.add(start);
+        }
+        self.last_end.set(end);
+    }
+
+    /// Bytes this cell holds (for the retained-memory figures).
+    pub(crate) fn retained_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.latency.retained_bytes() + self.stream_total.retained_bytes()
+    }
+}
+
+pub(crate) struct Shard {
+    cells: Slots<Slots<Cell, CHUNK>, CHUNK>,
+}
+
+impl Shard {
+    #[inline(always)]
+    fn cell(&self, id: u32) -> Option<&Cell> {
+        let id = id as usize;
+        self.cells
+            .get_or_init(id / CHUNK, Slots::new)?
+            .get_or_init(id % CHUNK, Cell::new)
+    }
+
+    pub(crate) fn cells(&self) -> impl Iterator<Item = (u32, &Cell)> {
+        self.cells
+            .iter()
+            .flat_map(|(c, chunk)| chunk.iter().map(move |(i, cell)| ((c * CHUNK + i) as u32, cell)))
+    }
+}
+
+struct Shards {
+    live: Vec<Arc<Shard>>,
+    retired: Totals,
+}
+
+static SHARDS: Mutex<Shards> = Mutex::new(Shards {
+    live: Vec::new(),
+    retired: Totals::new(),
+});
+
+fn shards() -> MutexGuard<'static, Shards> {
+    SHARDS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Local(Arc<Shard>);
+
+impl Local {
+    fn register() -> Local {
+        let shard = Arc::new(Shard { cells: Slots::new() });
+        shards().live.push(shard.clone());
+        Local(shard)
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let mut s = shards();
+        s.live.retain(|x| !Arc::ptr_eq(x, &self.0));
+        s.retired.absorb_shard(&self.0);
+    }
+}
+
+thread_local! {
+    static LOCAL: Local = Local::register();
+}
+
+/// Runs `f` on this thread's cell for component `id`. `None` when the thread is
+/// being torn down (the sample is dropped rather than panicking) or `id` is out of range.
+#[inline(always)]
+pub(crate) fn with_cell<R>(id: u32, f: impl FnOnce(&Cell) -> R) -> Option<R> {
+    LOCAL.try_with(|l| l.0.cell(id).map(f)).ok().flatten()
+}
+
+/// Totals over every live and retired shard.
+pub(crate) fn collect() -> Totals {
+    let s = shards();
+    let mut totals = s.retired.clone();
+    for shard in &s.live {
+        totals.absorb_shard(shard);
+    }
+    totals
+}
+
+/// Bytes held by every shard, live and retired (the profiler's own recording memory).
+pub(crate) fn retained_bytes() -> usize {
+    let s = shards();
+    s.live
+        .iter()
+        .map(|sh| sh.cells().map(|(_, c)| c.retained_bytes()).sum::<usize>())
+        .sum()
+}

@@ -1,0 +1,149 @@
+//! `FirstItem`: the stream wrapper of `#[profile(first_item)]`. The latency sample is
+//! call start to the first item (TTFT / TTFB); the stream's end adds total stream time
+//! and item count. Dropped before its first item: cancelled, no sample. Dropped after
+//! it: the first-item sample stands (the user saw it), the stream counts as cancelled
+//! and adds no total time.
+
+use super::call::{account_memory, Call};
+use super::component::ComponentState;
+use super::context::swap_alloc_component;
+use super::shard::with_cell;
+use super::turn::TurnRef;
+use super::{clock, mode};
+use futures_core::Stream;
+use pin_project_lite::pin_project;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tracing::Span;
+
+struct Measure {
+    comp: &'static ComponentState,
+    start: u64,
+    turn: Option<TurnRef>,
+    items: u64,
+    /// The first item was a warm-up sample: the rest of the stream is not recorded.
+    warmup: bool,
+    ended: bool,
+}
+
+pin_project! {
+    /// A stream measured from its call's start to its first item and to its end.
+    pub struct FirstItem<S> {
+        #[pin]
+        inner: S,
+        measure: Option<Measure>,
+        span: Span,
+    }
+
+    impl<S> PinnedDrop for FirstItem<S> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(m) = this.measure.take() {
+                if !m.ended {
+                    with_cell(m.comp.id, |cell| {
+                        if m.items == 0 {
+                            cell.cancelled.add(1);
+                        } else if !m.warmup {
+                            cell.streams_cancelled.add(1);
+                            cell.items.add(m.items);
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl<S> FirstItem<S> {
+    /// Wraps `inner`, the stream returned by the call `call` (already begun), with the
+    /// call's span entered on each poll.
+    pub fn new(inner: S, call: Call, span: Span) -> Self {
+        let measure = call.into_parts().map(|(comp, start, turn)| Measure {
+            comp,
+            start,
+            turn,
+            items: 0,
+            warmup: false,
+            ended: false,
+        });
+        FirstItem { inner, measure, span }
+    }
+}
+
+impl<S: Stream> Stream for FirstItem<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let _enter = this.span.enter();
+        let Some(m) = this.measure.as_mut() else {
+            return this.inner.poll_next(cx);
+        };
+        if m.ended {
+            return this.inner.poll_next(cx);
+        }
+        let restore = mode::alloc_counting().then(|| swap_alloc_component(m.comp.id + 1));
+        let polled = this.inner.poll_next(cx);
+        if let Some(prev) = restore {
+            swap_alloc_component(prev);
+        }
+        match &polled {
+            Poll::Ready(Some(_)) => {
+                m.items += 1;
+                if m.items == 1 {
+                    first_item(m);
+                }
+            }
+            Poll::Ready(None) => end(m),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+#[cold]
+fn first_item(m: &mut Measure) {
+    let now = clock::now();
+    let ns = clock::nanos_between(m.start, now);
+    let (comp, start) = (m.comp, m.start);
+    m.warmup = with_cell(comp.id, |cell| {
+        if comp.take_warmup() {
+            cell.warmup_excluded.add(1);
+            true
+        } else {
+            cell.sample(start, now, ns);
+            account_memory(comp, cell, ns, (0, 0));
+            false
+        }
+    })
+    .unwrap_or(true);
+    if let Some(t) = &m.turn {
+        t.first_item(comp.id, now);
+    }
+}
+
+#[cold]
+fn end(m: &mut Measure) {
+    m.ended = true;
+    let now = clock::now();
+    let ns = clock::nanos_between(m.start, now);
+    if m.items == 0 {
+        // An empty stream: its only latency is the time to learn it was empty.
+        first_item(m);
+    }
+    if !m.warmup {
+        let items = m.items;
+        with_cell(m.comp.id, |cell| {
+            cell.stream_total.record(ns);
+            cell.streams_completed.add(1);
+            cell.items.add(items);
+        });
+    }
+    if let Some(t) = m.turn.take() {
+        t.add_stage(m.comp.id, ns);
+    }
+}
