@@ -2,8 +2,12 @@
 //! Users depend on the `profiler` facade; this crate holds the machinery.
 
 pub mod aggregate;
+pub mod analyse;
 pub mod config;
+pub mod layer;
 pub mod record;
+pub mod report;
 pub mod sample;
+pub mod session;
 
 pub use record::Turn;

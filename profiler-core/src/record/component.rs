@@ -196,3 +196,9 @@ pub(crate) fn reconfigure(cfg: &Config) {
         }
     }
 }
+
+/// Whether every registered component is past its warm-up.
+pub fn all_warmed_up() -> bool {
+    let n = registry().metas.len();
+    (0..n as u32).all(|id| state(id).is_none_or(|s| s.warmup_left.load(Relaxed) == 0))
+}

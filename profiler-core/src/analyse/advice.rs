@@ -1,0 +1,131 @@
+//! Finding messages and recommendations, per kind of component, in English and Korean.
+
+use crate::config::Lang;
+use crate::report::model::Severity;
+
+/// The family a component belongs to, for its recommendation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Stt,
+    Llm,
+    Tts,
+    Avatar,
+    Turn,
+    Other,
+}
+
+/// Guesses the family from a component name (`stt`, `whisper_asr`, `llm_answer`...).
+pub fn family(name: &str) -> Family {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["turn", "e2e", "end_to_end"]) {
+        Family::Turn
+    } else if has(&["stt", "asr", "whisper", "vad", "transcri"]) {
+        Family::Stt
+    } else if has(&["llm", "gpt", "chat", "completion"]) {
+        Family::Llm
+    } else if has(&["tts", "speech_synth", "voice"]) {
+        Family::Tts
+    } else if has(&["avatar", "lipsync", "lip_sync", "frame", "render"]) {
+        Family::Avatar
+    } else {
+        Family::Other
+    }
+}
+
+/// Localised severity word.
+pub fn severity_word(s: Severity, lang: Lang) -> &'static str {
+    match (lang, s) {
+        (Lang::En, Severity::Good) => "good",
+        (Lang::En, Severity::Warning) => "warning",
+        (Lang::En, Severity::Medium) => "medium",
+        (Lang::En, Severity::High) => "high",
+        (Lang::En, Severity::Critical) => "critical",
+        (Lang::Ko, Severity::Good) => "양호",
+        (Lang::Ko, Severity::Warning) => "주의",
+        (Lang::Ko, Severity::Medium) => "보통",
+        (Lang::Ko, Severity::High) => "높음",
+        (Lang::Ko, Severity::Critical) => "심각",
+    }
+}
+
+/// "NAME: P95 220.45ms exceeds its 200ms target by 10.2% (warning)".
+pub fn latency_message(name: &str, what: &str, p95: f64, target: f64, sev: Severity, lang: Lang) -> String {
+    let over = (p95 / target - 1.0) * 100.0;
+    match lang {
+        Lang::En => format!(
+            "{name}: {what}P95 {p95:.2}ms exceeds its {target}ms target by {over:.1}% ({})",
+            severity_word(sev, lang)
+        ),
+        Lang::Ko => format!(
+            "{name}: {what}P95 {p95:.2}ms (목표 {target}ms 대비 {over:.1}% 초과, {})",
+            severity_word(sev, lang)
+        ),
+    }
+}
+
+/// What the latency means for a family ("TTFT ", "TTFB ", "per frame "...), for messages.
+pub fn latency_label(f: Family, first_item: bool) -> &'static str {
+    match (f, first_item) {
+        (Family::Llm, true) => "TTFT ",
+        (Family::Tts, true) => "TTFB ",
+        (_, true) => "first item ",
+        (Family::Turn, _) => "E2E ",
+        _ => "",
+    }
+}
+
+/// The recommendation for a slow component of family `f`.
+pub fn latency_recommendation(name: &str, f: Family, lang: Lang, top_stages: &str) -> String {
+    match (lang, f) {
+        (Lang::En, Family::Stt) => format!("{name}: tune VAD (threshold 0.5 -> 0.4, min speech 250 -> 200 ms, max speech 10 s -> 5 s) and send smaller audio chunks; use the nearest STT region or a local Whisper on GPU"),
+        (Lang::En, Family::Llm) => format!("{name}: use a smaller, faster model (e.g. gpt-4o -> gpt-4o-mini), shorten the prompt (500 -> 200 tokens), lower temperature (0.7 -> 0.5) and stream tokens"),
+        (Lang::En, Family::Tts) => format!("{name}: prewarm a TTS cache with common questions and stream sentence by sentence instead of whole answers; consider a faster voice engine"),
+        (Lang::En, Family::Avatar) => format!("{name}: disable face enhancement (about 30 ms a frame), use batch size 1 and half precision (fp16); check GPU memory"),
+        (Lang::En, Family::Turn) => format!("{name}: the end-to-end budget is 500 ms; start with the stages taking the largest share of the turn ({top_stages})"),
+        (Lang::En, Family::Other) => format!("{name}: profile inside the component (e.g. cargo flamegraph) and move work off the request path or cache its result"),
+        (Lang::Ko, Family::Stt) => format!("{name}: VAD 설정 조정 (threshold 0.5 → 0.4, 최소 발화 250 → 200ms, 최대 발화 10초 → 5초), 오디오 청크 축소; 가까운 STT 리전 또는 GPU 로컬 Whisper 사용"),
+        (Lang::Ko, Family::Llm) => format!("{name}: 더 빠른 모델 사용 (예: gpt-4o → gpt-4o-mini), 프롬프트 단축 (500 → 200 토큰), temperature 낮추기 (0.7 → 0.5), 토큰 스트리밍"),
+        (Lang::Ko, Family::Tts) => format!("{name}: 공통 질문 TTS 캐시 프리워밍 및 문장 단위 스트리밍; 더 빠른 음성 엔진 검토"),
+        (Lang::Ko, Family::Avatar) => format!("{name}: Face enhancement 비활성화 (프레임당 약 30ms 절약), 배치 크기 1, 반정밀도 (fp16); GPU 메모리 확인"),
+        (Lang::Ko, Family::Turn) => format!("{name}: 엔드투엔드 목표는 500ms; 턴 시간 비중이 큰 단계부터 최적화 ({top_stages})"),
+        (Lang::Ko, Family::Other) => format!("{name}: 컴포넌트 내부 프로파일링 (예: cargo flamegraph) 후 요청 경로 밖으로 작업 이동 또는 결과 캐싱"),
+    }
+}
+
+/// Message and recommendation for a high error rate.
+pub fn errors_finding(name: &str, errors: u64, total: u64, lang: Lang) -> (String, String) {
+    let pct = errors as f64 * 100.0 / total.max(1) as f64;
+    match lang {
+        Lang::En => (
+            format!("{name}: {errors} of {total} calls failed ({pct:.1}%)"),
+            format!("{name}: errors are left out of latency; check timeouts, retries and the upstream service's health"),
+        ),
+        Lang::Ko => (
+            format!("{name}: 호출 {total}회 중 {errors}회 실패 ({pct:.1}%)"),
+            format!("{name}: 오류는 레이턴시에서 제외됨; 타임아웃, 재시도, 상위 서비스 상태 확인"),
+        ),
+    }
+}
+
+/// Message and recommendation for memory growth (`suspected`/`certain` leak).
+pub fn leak_finding(name: &str, delta_mb: f64, certain: bool, lang: Lang) -> (String, String) {
+    match (lang, certain) {
+        (Lang::En, false) => (
+            format!("{name}: memory grew {delta_mb:.1}MB (> 100MB): leak suspected"),
+            format!("{name}: bound caches (LRU with a maximum size), release buffers and GPU tensors after use; install profiler::CountingAllocator to see bytes per call"),
+        ),
+        (Lang::En, true) => (
+            format!("{name}: memory grew {delta_mb:.1}MB (> 200MB): leak certain"),
+            format!("{name}: find what keeps growing (unbounded caches, queues, collected history); bound it or free it every N requests"),
+        ),
+        (Lang::Ko, false) => (
+            format!("{name}: 메모리 {delta_mb:.1}MB 증가 (> 100MB): 누수 의심"),
+            format!("{name}: 캐시 크기 제한 (LRU), 사용 후 버퍼와 GPU 텐서 해제; profiler::CountingAllocator로 호출당 할당량 확인"),
+        ),
+        (Lang::Ko, true) => (
+            format!("{name}: 메모리 {delta_mb:.1}MB 증가 (> 200MB): 누수 확실"),
+            format!("{name}: 계속 커지는 대상 (무제한 캐시, 큐, 누적 기록) 확인 후 크기 제한 또는 N회 요청마다 해제"),
+        ),
+    }
+}

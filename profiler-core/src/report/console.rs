@@ -1,0 +1,364 @@
+//! The console report: each figure marked good / warning / critical against its
+//! target, then bottlenecks and recommendations. English or Korean.
+
+use super::model::*;
+use crate::config::Lang;
+use crate::record::component::Kind;
+use std::fmt::Write;
+
+/// How a figure reads against its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Good,
+    Warning,
+    Critical,
+}
+
+impl Mark {
+    /// Warning and Medium read as warning; High and Critical as critical.
+    pub fn of(s: Severity) -> Mark {
+        match s {
+            Severity::Good => Mark::Good,
+            Severity::Warning | Severity::Medium => Mark::Warning,
+            Severity::High | Severity::Critical => Mark::Critical,
+        }
+    }
+    fn symbol(self) -> &'static str {
+        match self {
+            Mark::Good => "✓",
+            Mark::Warning => "⚠",
+            Mark::Critical => "✗",
+        }
+    }
+}
+
+struct Words {
+    title: &'static str,
+    duration: &'static str,
+    latency: &'static str,
+    mean: &'static str,
+    median: &'static str,
+    std: &'static str,
+    min_max: &'static str,
+    samples: &'static str,
+    target: &'static str,
+    met: &'static str,
+    over: &'static str,
+    far_over: &'static str,
+    no_target: &'static str,
+    high_variability: &'static str,
+    memory: &'static str,
+    before: &'static str,
+    after: &'static str,
+    delta: &'static str,
+    sampled: &'static str,
+    throughput: &'static str,
+    stream: &'static str,
+    items: &'static str,
+    fps: &'static str,
+    errors: &'static str,
+    cancelled: &'static str,
+    warmup: &'static str,
+    turns: &'static str,
+    shares: &'static str,
+    process_memory: &'static str,
+    baseline: &'static str,
+    peak: &'static str,
+    growth: &'static str,
+    gpu: &'static str,
+    no_gpu: &'static str,
+    util: &'static str,
+    temp: &'static str,
+    power: &'static str,
+    allocations: &'static str,
+    bottlenecks: &'static str,
+    recommendations: &'static str,
+    none: &'static str,
+}
+
+const EN: Words = Words {
+    title: "📊 Profiling results",
+    duration: "duration",
+    latency: "Latency",
+    mean: "mean",
+    median: "median",
+    std: "std",
+    min_max: "min/max",
+    samples: "samples",
+    target: "target",
+    met: "target met",
+    over: "over target",
+    far_over: "far over target",
+    no_target: "no target",
+    high_variability: "high variability",
+    memory: "Memory",
+    before: "before",
+    after: "after",
+    delta: "delta",
+    sampled: "sampled calls",
+    throughput: "Throughput",
+    stream: "Stream",
+    items: "items",
+    fps: "FPS",
+    errors: "errors",
+    cancelled: "cancelled",
+    warmup: "warm-up excluded",
+    turns: "Turns",
+    shares: "share of turn time",
+    process_memory: "Process memory",
+    baseline: "baseline",
+    peak: "peak",
+    growth: "growth",
+    gpu: "GPU",
+    no_gpu: "GPU metrics unavailable",
+    util: "utilisation",
+    temp: "temperature",
+    power: "power",
+    allocations: "Allocations",
+    bottlenecks: "🔍 Bottlenecks",
+    recommendations: "💡 Recommendations",
+    none: "none",
+};
+
+const KO: Words = Words {
+    title: "📊 프로파일링 결과",
+    duration: "소요 시간",
+    latency: "레이턴시",
+    mean: "평균",
+    median: "중앙값",
+    std: "표준편차",
+    min_max: "최소/최대",
+    samples: "샘플",
+    target: "목표",
+    met: "목표 달성",
+    over: "목표 초과",
+    far_over: "목표 대폭 초과",
+    no_target: "목표 없음",
+    high_variability: "높은 변동성",
+    memory: "메모리",
+    before: "사용 전",
+    after: "사용 후",
+    delta: "증가량",
+    sampled: "측정 호출",
+    throughput: "처리량",
+    stream: "스트림",
+    items: "항목",
+    fps: "FPS",
+    errors: "오류",
+    cancelled: "취소",
+    warmup: "워밍업 제외",
+    turns: "턴",
+    shares: "턴 시간 비중",
+    process_memory: "프로세스 메모리",
+    baseline: "기준선",
+    peak: "최대",
+    growth: "증가",
+    gpu: "GPU",
+    no_gpu: "GPU 메트릭 없음",
+    util: "활용률",
+    temp: "온도",
+    power: "전력",
+    allocations: "할당",
+    bottlenecks: "🔍 병목 구간",
+    recommendations: "💡 권장 사항",
+    none: "없음",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::Ko => &KO,
+    }
+}
+
+fn target_note(w: &Words, mark: Mark, target: f64) -> String {
+    let text = match mark {
+        Mark::Good => w.met,
+        Mark::Warning => w.over,
+        Mark::Critical => w.far_over,
+    };
+    format!("{} {} {target}ms {text}", mark.symbol(), w.target)
+}
+
+/// Coefficient of variation over which the spread is marked.
+const CV_WARNING: f64 = 0.3;
+const CV_CRITICAL: f64 = 0.6;
+
+/// Renders `r` in its own language.
+pub fn render(r: &Report) -> String {
+    render_in(r, r.lang)
+}
+
+/// Renders `r` in `lang`.
+pub fn render_in(r: &Report, lang: Lang) -> String {
+    let w = words(lang);
+    let mut o = String::new();
+    let rule = "=".repeat(64);
+    let _ = writeln!(o, "{rule}");
+    let _ = writeln!(o, "{}  ({} {:.1}s, {})", w.title, w.duration, r.duration_sec, r.timestamp);
+    let _ = writeln!(o, "{rule}");
+    for (name, c) in &r.components {
+        component(&mut o, w, name, c);
+    }
+    if let Some(t) = &r.turns {
+        let _ = writeln!(o, "\n【{}】 {} {}", w.turns, t.count, w.samples);
+        let shares: Vec<String> = t.shares_pct.iter().map(|(n, p)| format!("{n} {p:.0}%")).collect();
+        let _ = writeln!(o, "  • {}: {}", w.shares, shares.join(", "));
+    }
+    if let Some(m) = &r.memory {
+        let mark = match m.leak {
+            None => Mark::Good,
+            Some(LeakVerdict::Suspected) => Mark::Warning,
+            Some(LeakVerdict::Certain) => Mark::Critical,
+        };
+        let _ = writeln!(o, "\n【{}】", w.process_memory);
+        let _ = writeln!(
+            o,
+            "  • {}: {:.1}MB  {}: {:.1}MB  {}: {:.1}MB",
+            w.baseline, m.baseline_rss_mb, w.after, m.final_rss_mb, w.peak, m.peak_rss_mb
+        );
+        let _ = writeln!(
+            o,
+            "  • {}: {:+.1}MB ({:+.2}MB/min)  {}",
+            w.growth,
+            m.growth_mb,
+            m.growth_mb_per_min,
+            mark.symbol()
+        );
+    }
+    gpu(&mut o, w, &r.gpu);
+    let _ = writeln!(o, "\n{}", w.bottlenecks);
+    if r.bottlenecks.is_empty() {
+        let _ = writeln!(o, "  ✓ {}", w.none);
+    }
+    for (b, f) in r.bottlenecks.iter().zip(r.findings.iter().map(Some).chain(std::iter::repeat(None))) {
+        let mark = f.map_or(Mark::Warning, |f| Mark::of(f.severity));
+        let _ = writeln!(o, "  {} {b}", mark.symbol());
+    }
+    let _ = writeln!(o, "\n{}", w.recommendations);
+    if r.recommendations.is_empty() {
+        let _ = writeln!(o, "  {}", w.none);
+    }
+    for rec in &r.recommendations {
+        let _ = writeln!(o, "  • {rec}");
+    }
+    o
+}
+
+fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
+    let kind = match c.kind {
+        Kind::Latency => "",
+        Kind::FirstItem => " (first item)",
+        Kind::Frame => " (per frame)",
+        Kind::Turn => " (E2E)",
+    };
+    let _ = writeln!(o, "\n【{name}】{kind}");
+    let l = &c.latency;
+    let _ = writeln!(o, "  {} ({} {}):", w.latency, l.count, w.samples);
+    let p95_note = match c.target_ms {
+        Some(t) if l.count > 0 => target_note(w, Mark::of(c.severity), t),
+        _ => format!("({})", w.no_target),
+    };
+    let _ = writeln!(o, "    • {:<8} {:>10.2}ms", w.mean, l.mean);
+    let _ = writeln!(o, "    • {:<8} {:>10.2}ms", w.median, l.median);
+    let _ = writeln!(o, "    • {:<8} {:>10.2}ms   {p95_note}", "P95", l.p95);
+    let _ = writeln!(o, "    • {:<8} {:>10.2}ms", "P99", l.p99);
+    let cv = if l.mean > 0.0 { l.std / l.mean } else { 0.0 };
+    let std_note = if cv > CV_CRITICAL {
+        format!("✗ {}", w.high_variability)
+    } else if cv > CV_WARNING {
+        format!("⚠ {}", w.high_variability)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(o, "    • {:<8} {:>10.2}ms   {std_note}", w.std, l.std);
+    let _ = writeln!(o, "    • {:<8} {:>7.2} / {:.2}ms", w.min_max, l.min, l.max);
+    if let Some(s) = &c.stream {
+        let _ = writeln!(
+            o,
+            "  {}: P95 {:.2}ms, {} {} ({:.1}/stream, {:.1}/s)",
+            w.stream, s.total.p95, s.items, w.items, s.items_per_stream, s.items_per_sec
+        );
+    }
+    if let Some(m) = &c.memory {
+        let mark = match m.leak {
+            None => Mark::Good,
+            Some(LeakVerdict::Suspected) => Mark::Warning,
+            Some(LeakVerdict::Certain) => Mark::Critical,
+        };
+        let _ = writeln!(o, "  {}:", w.memory);
+        let _ = writeln!(o, "    • {}: {:.1}MB  {}: {:.1}MB", w.before, m.rss_before_mb, w.after, m.rss_after_mb);
+        let _ = writeln!(
+            o,
+            "    • {}: {:+.1}MB  {} ({} {})",
+            w.delta,
+            c.memory_delta_mb.unwrap_or(0.0),
+            mark.symbol(),
+            m.sampled_calls,
+            w.sampled
+        );
+    }
+    if let Some(a) = &c.allocations {
+        let _ = writeln!(
+            o,
+            "  {}: {:.1}KB/call, {:.1}/call",
+            w.allocations,
+            a.bytes_per_call / 1024.0,
+            a.count_per_call
+        );
+    }
+    if let Some(g) = &c.gpu {
+        let _ = writeln!(
+            o,
+            "  {}: {} {:.0}% (max {:.0}%), VRAM {:.0}MB",
+            w.gpu, w.util, g.mean_util_pct, g.max_util_pct, g.max_vram_used_mb
+        );
+    }
+    match c.fps {
+        Some(fps) => {
+            let mark = if fps >= 25.0 { Mark::Good } else if fps >= 20.0 { Mark::Warning } else { Mark::Critical };
+            let _ = writeln!(o, "  {}: {:.1} ops/s  {}: {:.1} {}", w.throughput, c.throughput_per_sec, w.fps, fps, mark.symbol());
+        }
+        None => {
+            let _ = writeln!(o, "  {}: {:.1} ops/s", w.throughput, c.throughput_per_sec);
+        }
+    }
+    if let Some(share) = c.turn_share_pct {
+        let _ = writeln!(o, "  {}: {share:.1}%", w.shares);
+    }
+    let n = &c.counts;
+    if n.errors + n.cancelled + n.warmup_excluded > 0 {
+        let _ = writeln!(
+            o,
+            "  {}: {}  {}: {}  {}: {}",
+            w.errors, n.errors, w.cancelled, n.cancelled, w.warmup, n.warmup_excluded
+        );
+    }
+}
+
+fn gpu(o: &mut String, w: &Words, g: &GpuReport) {
+    if !g.available {
+        let reason = g.reason.as_deref().unwrap_or("");
+        let _ = writeln!(o, "\n⚠ {}: {reason}", w.no_gpu);
+        return;
+    }
+    for d in &g.devices {
+        let _ = writeln!(o, "\n【{} {}】 {}", w.gpu, d.index, d.name);
+        let vram_mark = if d.max_vram_pct > crate::sample::gpu::VRAM_SHORTAGE_PCT { Mark::Critical } else { Mark::Good };
+        let util_mark = if d.mean_util_pct < crate::sample::gpu::LOW_UTILISATION_PCT { Mark::Warning } else { Mark::Good };
+        let temp_mark = if d.max_temperature_c > crate::sample::gpu::HOT_C { Mark::Critical } else { Mark::Good };
+        let _ = writeln!(
+            o,
+            "  • VRAM: {:.0}/{:.0}MB ({:.1}%) {}",
+            d.max_vram_used_mb,
+            d.vram_total_mb,
+            d.max_vram_pct,
+            vram_mark.symbol()
+        );
+        let _ = writeln!(o, "  • {}: {:.1}% (max {:.0}%) {}", w.util, d.mean_util_pct, d.max_util_pct, util_mark.symbol());
+        let _ = writeln!(o, "  • {}: {:.0}°C {}  {}: {:.0}W", w.temp, d.max_temperature_c, temp_mark.symbol(), w.power, d.max_power_w);
+        if !d.throttle_reasons.is_empty() {
+            let _ = writeln!(o, "  • throttle: {}", d.throttle_reasons.join(", "));
+        }
+    }
+}
