@@ -1,1 +1,78 @@
+//! # profiler
+//!
+//! Per-stage latency percentiles, time to first token/byte, memory growth and GPU
+//! health for real-time AI pipelines, against their budgets.
+//!
+//! ```no_run
+//! use profiler::profile;
+//!
+//! #[profile(component = "avatar", target_ms = 50, frame)]
+//! fn render_frame(audio: &[f32]) -> Vec<u8> {
+//!     audio.iter().map(|s| (*s * 255.0) as u8).collect()
+//! }
+//!
+//! let _profiler = profiler::init(); // dropping it writes the report
+//! render_frame(&[0.5; 640]);
+//! ```
+//!
+//! Toggles are environment variables (`PROFILER_ENABLED`, `PROFILER_COMPONENTS`,
+//! `PROFILER_SAMPLE_RATE`, ...; see [`Config`]). Without the `enabled` cargo feature,
+//! `#[profile]` leaves functions untouched and [`init`] does nothing.
 
+pub use profiler_core::config::{Config, ConfigWarning, Formats, Lang};
+pub use profiler_core::layer::{ProfilerFilter, ProfilerLayer};
+pub use profiler_core::record::component::Kind;
+pub use profiler_core::record::{InTurn, Turn, TurnScope};
+pub use profiler_core::report::{self, Report, ReportError};
+pub use profiler_core::session::{Session, Written};
+pub use profiler_core::{aggregate, analyse};
+pub use profiler_macros::profile;
+
+/// Starts profiling with the environment's configuration; dropping the returned guard
+/// writes the report (JSON and charts to `PROFILER_OUTPUT_DIR`, console to stdout).
+pub fn init() -> Session {
+    #[cfg(feature = "enabled")]
+    {
+        profiler_core::session::init()
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        profiler_core::session::init_with(Config { enabled: false, ..Config::default() })
+    }
+}
+
+/// Starts profiling with `config` instead of the environment's.
+pub fn init_with(config: Config) -> Session {
+    profiler_core::session::init_with(config)
+}
+
+/// The profiler's `tracing` layer, with its filter: aggregates spans from other code
+/// that carry a `component` field. Compose it with any subscriber:
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+/// let subscriber = tracing_subscriber::registry().with(profiler::layer());
+/// ```
+pub fn layer<S>() -> tracing_subscriber::filter::Filtered<ProfilerLayer, ProfilerFilter, S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    profiler_core::layer::layer()
+}
+
+/// The report of everything recorded so far, without writing it.
+pub fn report() -> Report {
+    profiler_core::session::report()
+}
+
+/// Starts a turn (one question-answer round); see [`Turn`].
+pub fn turn() -> Turn {
+    Turn::start()
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use profiler_core::record::component::Kind;
+    pub use profiler_core::record::{AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site};
+    pub use tracing;
+}
