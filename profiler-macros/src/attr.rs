@@ -37,14 +37,19 @@ fn lit_str(e: &Expr, key: &str) -> syn::Result<LitStr> {
     }
 }
 
+const NEGATIVE: &str = "`target_ms` must be positive: a target is the P95 latency budget in milliseconds";
+
 fn positive_number(e: &Expr) -> syn::Result<f64> {
     let bad = |span: Span| {
         syn::Error::new(span, "`target_ms` expects a positive number of milliseconds, e.g. target_ms = 200 or target_ms = 16.7")
     };
     match e {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => {
-            let v: f64 = i.base10_parse::<u64>()? as f64;
-            if v > 0.0 {
+            // `-200` may arrive as one negative literal.
+            let v: f64 = i.base10_parse()?;
+            if v < 0.0 {
+                Err(syn::Error::new(i.span(), NEGATIVE))
+            } else if v > 0.0 {
                 Ok(v)
             } else {
                 Err(bad(i.span()))
@@ -52,16 +57,15 @@ fn positive_number(e: &Expr) -> syn::Result<f64> {
         }
         Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => {
             let v: f64 = f.base10_parse()?;
-            if v.is_finite() && v > 0.0 {
+            if v < 0.0 {
+                Err(syn::Error::new(f.span(), NEGATIVE))
+            } else if v.is_finite() && v > 0.0 {
                 Ok(v)
             } else {
                 Err(bad(f.span()))
             }
         }
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), .. }) => Err(syn::Error::new(
-            e.span(),
-            "`target_ms` must be positive: a target is the P95 latency budget in milliseconds",
-        )),
+        Expr::Unary(ExprUnary { op: UnOp::Neg(_), .. }) => Err(syn::Error::new(e.span(), NEGATIVE)),
         other => Err(bad(other.span())),
     }
 }

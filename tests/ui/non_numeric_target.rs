@@ -1,0 +1,4 @@
+#[profiler::profile(component = "tts", target_ms = "fast")]
+fn speak() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[profiler::profile(component = "stt")]
+struct Transcriber;
+
+fn main() {}

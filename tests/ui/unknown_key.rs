@@ -1,0 +1,4 @@
+#[profiler::profile(component = "tts", target = 200)]
+fn speak() {}
+
+fn main() {}
