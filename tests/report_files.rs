@@ -1,0 +1,125 @@
+//! The end-of-run report: written by the `init()` guard's drop, with the seed's JSON
+//! paths; an unwritable directory is one clear line on stderr while the program goes on
+//! and the report still reaches stdout. Each case runs in a child process, as a
+//! program would.
+
+use profiler::profile;
+use std::path::PathBuf;
+use std::process::Command;
+
+#[profile(component = "stt", target_ms = 100)]
+fn transcribe(i: u32) -> Result<String, String> {
+    let t = std::time::Instant::now();
+    while t.elapsed() < std::time::Duration::from_millis(2) {}
+    if i == 3 {
+        Err("vad timeout".into())
+    } else {
+        Ok("hello".into())
+    }
+}
+
+fn run_child(child: &str, vars: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", child, "--ignored", "--nocapture", "--test-threads=1"]);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PROFILER_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("REPORT_TEST_CHILD", "1").env("PROFILER_GPU", "off").envs(vars.iter().copied());
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("profiler-report-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+#[ignore = "run by the tests below in a child process"]
+fn child_program() {
+    if std::env::var_os("REPORT_TEST_CHILD").is_none() {
+        return;
+    }
+    let _profiler = profiler::init();
+    for i in 0..10 {
+        let _ = transcribe(i);
+    }
+    println!("program still running after its calls");
+}
+
+#[test]
+fn guard_drop_writes_json_with_the_seed_field_paths() {
+    let dir = scratch("ok");
+    let (ok, stdout, stderr) = run_child("child_program", &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap())]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let json: Vec<&PathBuf> = files.iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    assert_eq!(json.len(), 1, "{files:?}");
+    let name = json[0].file_name().unwrap().to_str().unwrap();
+    assert!(name.starts_with("profile_") && name.len() == "profile_YYYYMMDD_HHMMSS.json".len(), "{name}");
+    assert!(files.iter().all(|p| !p.to_string_lossy().contains(".tmp")), "no temp file left: {files:?}");
+
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json[0]).unwrap()).unwrap();
+    for path in [
+        "/schema",
+        "/timestamp",
+        "/duration_sec",
+        "/bottlenecks",
+        "/recommendations",
+        "/components/stt/latency/mean",
+        "/components/stt/latency/median",
+        "/components/stt/latency/p95",
+        "/components/stt/latency/p99",
+        "/components/stt/latency/std",
+        "/components/stt/latency/min",
+        "/components/stt/latency/max",
+        "/components/stt/memory_delta_mb",
+        "/components/stt/throughput_per_sec",
+        "/components/stt/counts/errors",
+        "/components/stt/target_ms",
+        "/components/stt/severity",
+        "/components/stt/histogram",
+        "/memory/timeline",
+        "/gpu/available",
+    ] {
+        assert!(v.pointer(path).is_some(), "missing {path}");
+    }
+    assert_eq!(v.pointer("/components/stt/counts/samples").unwrap(), 9);
+    assert_eq!(v.pointer("/components/stt/counts/errors").unwrap(), 1);
+    let p95 = v.pointer("/components/stt/latency/p95").unwrap().as_f64().unwrap();
+    assert!((2.0..50.0).contains(&p95), "{p95}");
+    assert!(stdout.contains("【stt】") && stdout.contains("P95"), "console report on stdout:\n{stdout}");
+    assert!(stdout.contains("report written to"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unwritable_directory_is_one_clear_error_and_the_report_still_reaches_stdout() {
+    let blocker = scratch("blocked");
+    std::fs::write(&blocker, "a file where the directory should be").unwrap();
+    let dir = blocker.join("reports");
+    let (ok, stdout, stderr) = run_child("child_program", &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap())]);
+    assert!(ok, "the program goes on: {stdout}\n{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("profiler:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("cannot create the report directory") && errors[0].contains("PROFILER_OUTPUT_DIR"), "{stderr}");
+    assert!(stdout.contains("program still running after its calls"));
+    assert!(stdout.contains("【stt】") && stdout.contains("P95"), "report on stdout:\n{stdout}");
+    let _ = std::fs::remove_file(&blocker);
+}
+
+#[test]
+fn korean_report_on_request() {
+    let dir = scratch("ko");
+    let (ok, stdout, stderr) =
+        run_child("child_program", &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap()), ("PROFILER_LANG", "ko"), ("PROFILER_FORMATS", "console")]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("프로파일링 결과") && stdout.contains("레이턴시"), "{stdout}");
+    assert!(stdout.contains("병목 구간") && stdout.contains("호출 10회 중 1회 실패"), "{stdout}");
+    assert!(!dir.exists(), "console only: no files");
+}
