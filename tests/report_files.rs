@@ -123,3 +123,50 @@ fn korean_report_on_request() {
     assert!(stdout.contains("병목 구간") && stdout.contains("호출 10회 중 1회 실패"), "{stdout}");
     assert!(!dir.exists(), "console only: no files");
 }
+
+#[test]
+#[ignore = "run by periodic_reports_for_long_running_servers"]
+fn child_server() {
+    if std::env::var_os("REPORT_TEST_CHILD").is_none() {
+        return;
+    }
+    let _profiler = profiler::init();
+    // A server handling requests for a while.
+    let t = std::time::Instant::now();
+    let mut i = 0;
+    while t.elapsed() < std::time::Duration::from_millis(2600) {
+        let _ = transcribe(i % 3);
+        i += 1;
+    }
+}
+
+#[test]
+fn periodic_reports_for_long_running_servers() {
+    let dir = scratch("periodic");
+    let (ok, stdout, stderr) = run_child(
+        "child_server",
+        &[
+            ("PROFILER_OUTPUT_DIR", dir.to_str().unwrap()),
+            ("PROFILER_REPORT_INTERVAL_SEC", "1"),
+            ("PROFILER_FORMATS", "json"),
+        ],
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    let reports: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    // Two periodic dumps (at about 1 s and 2 s) and the final one.
+    assert!(reports.len() >= 3, "{reports:?}");
+    let mut samples: Vec<u64> = reports
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            v.pointer("/components/stt/counts/samples").and_then(|n| n.as_u64()).unwrap_or(0)
+        })
+        .collect();
+    samples.sort();
+    assert!(samples[0] > 0 && samples[0] < *samples.last().unwrap(), "later dumps hold more calls: {samples:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
