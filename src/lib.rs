@@ -19,6 +19,7 @@
 //! `PROFILER_SAMPLE_RATE`, ...; see [`Config`]). Without the `enabled` cargo feature,
 //! `#[profile]` leaves functions untouched and [`init`] does nothing.
 
+pub use profiler_core::alloc::CountingAllocator;
 pub use profiler_core::config::{Config, ConfigWarning, Formats, Lang};
 pub use profiler_core::layer::{ProfilerFilter, ProfilerLayer};
 pub use profiler_core::record::component::Kind;

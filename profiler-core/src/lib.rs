@@ -2,6 +2,7 @@
 //! Users depend on the `profiler` facade; this crate holds the machinery.
 
 pub mod aggregate;
+pub mod alloc;
 pub mod analyse;
 pub mod config;
 pub mod layer;
@@ -10,4 +11,5 @@ pub mod report;
 pub mod sample;
 pub mod session;
 
+pub use alloc::CountingAllocator;
 pub use record::Turn;

@@ -25,6 +25,9 @@ pub struct Call {
     mem_before: (u64, u64),
     /// Allocation context to restore (sync calls only), plus one; 0: untouched.
     alloc_restore: u32,
+    /// Counted in `Cell::begun` when prepared (a GPU sampler with a device runs, see
+    /// `mode`): its end must be counted in `Cell::ended`, whatever the mode is by then.
+    running: bool,
 }
 
 impl Call {
@@ -34,6 +37,7 @@ impl Call {
         turn: None,
         mem_before: (0, 0),
         alloc_restore: 0,
+        running: false,
     };
 
     /// Decides whether this call is measured: off, filtered out or sampled out gives
@@ -41,10 +45,26 @@ impl Call {
     #[inline(always)]
     pub fn prepare(site: &'static Site) -> Call {
         let m = mode::load();
-        if m != mode::ON && !mode::admit_slow(m) {
-            return Call::INACTIVE;
+        if m != mode::ON {
+            return Self::prepare_slow(site, m);
         }
         Self::for_component(site.component())
+    }
+
+    /// `prepare` when the mode is off, sampled, or carries a flag.
+    #[cold]
+    #[inline(never)]
+    fn prepare_slow(site: &'static Site, m: u8) -> Call {
+        if !mode::admit_slow(m) {
+            return Call::INACTIVE;
+        }
+        let mut call = Self::for_component(site.component());
+        if mode::counts_running(m) {
+            if let Some(c) = call.comp {
+                call.running = with_cell(c.id, |cell| cell.begun.add(1)).is_some();
+            }
+        }
+        call
     }
 
     #[inline(always)]
@@ -112,7 +132,9 @@ impl Call {
             let ns = clock::nanos_between(self.start, end);
             let start = self.start;
             let mem = self.mem_before;
+            let running = self.running;
             with_cell(c.id, |cell| {
+                count_ended(cell, running);
                 if outcome == Outcome::Error {
                     cell.errors.add(1);
                 } else if c.take_warmup() {
@@ -136,11 +158,20 @@ impl Call {
         }
     }
 
-    /// Hands the measurement to a stream wrapper: component, start, turn.
-    pub(crate) fn into_parts(mut self) -> Option<(&'static ComponentState, u64, Option<TurnRef>)> {
+    /// Hands the measurement to a stream wrapper: component, start, turn, and whether
+    /// the stream's end must be counted in the running counts.
+    pub(crate) fn into_parts(mut self) -> Option<(&'static ComponentState, u64, Option<TurnRef>, bool)> {
         self.restore_alloc();
         let c = self.comp.take()?;
-        Some((c, self.start, self.turn.take()))
+        Some((c, self.start, self.turn.take(), self.running))
+    }
+}
+
+/// Counts the end of a call (or stream) that counted itself begun.
+#[inline(always)]
+pub(crate) fn count_ended(cell: &Cell, running: bool) {
+    if running {
+        cell.ended.add(1);
     }
 }
 
@@ -186,7 +217,9 @@ impl Drop for Call {
         if let Some(c) = self.comp.take() {
             self.restore_alloc();
             let panicking = std::thread::panicking();
+            let running = self.running;
             with_cell(c.id, |cell| {
+                count_ended(cell, running);
                 if panicking {
                     cell.errors.add(1)
                 } else {

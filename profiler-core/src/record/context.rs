@@ -35,3 +35,12 @@ pub fn current_alloc_component() -> u32 {
 pub(crate) fn swap_alloc_component(slot: u32) -> u32 {
     CONTEXT.try_with(|c| c.alloc.replace(slot)).unwrap_or(0)
 }
+
+/// Runs the profiler's own work that may allocate (memory reads, first-use set-up)
+/// charged to no component, whichever call it happens inside. For cold paths only.
+pub(crate) fn uncharged<R>(f: impl FnOnce() -> R) -> R {
+    let prev = swap_alloc_component(0);
+    let out = f();
+    swap_alloc_component(prev);
+    out
+}

@@ -12,6 +12,11 @@ const SAMPLED: u8 = 3;
 /// Set beside the mode once a `CountingAllocator` is in use: calls then also set
 /// the allocation context (and leave the `ON` fast path).
 const ALLOC: u8 = 0x10;
+/// Set beside the mode while a GPU sampler with a device runs: calls then count
+/// themselves running (begun / ended) so samples can be attributed to components.
+const RUNNING: u8 = 0x20;
+/// Flags kept across `apply`, never part of the on/off/sampled state.
+const FLAGS: u8 = ALLOC | RUNNING;
 
 static MODE: AtomicU8 = AtomicU8::new(UNINIT);
 /// A call is kept when a 32-bit random number is below this.
@@ -26,10 +31,10 @@ pub(crate) fn load() -> u8 {
 #[cold]
 #[inline(never)]
 pub(crate) fn admit_slow(mode: u8) -> bool {
-    match mode & !ALLOC {
+    match mode & !FLAGS {
         UNINIT => {
             crate::config::active();
-            let m = MODE.load(Relaxed) & !ALLOC;
+            let m = MODE.load(Relaxed) & !FLAGS;
             m == ON || (m == SAMPLED && sample())
         }
         ON => true,
@@ -47,6 +52,32 @@ pub(crate) fn alloc_counting() -> bool {
 /// Turns allocation context tracking on (idempotent, allocation-free).
 pub fn enable_alloc_counting() {
     MODE.fetch_or(ALLOC, Relaxed);
+}
+
+/// Whether the mode `m` asks calls to count themselves running.
+#[inline(always)]
+pub(crate) fn counts_running(m: u8) -> bool {
+    m & RUNNING != 0
+}
+
+/// GPU samplers with a device: while any runs, calls count themselves running.
+static RUNNING_USERS: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+
+/// Counts one more user of running counts (a GPU sampler that found a device).
+pub(crate) fn running_counts_acquire() {
+    let mut n = RUNNING_USERS.lock().unwrap_or_else(|e| e.into_inner());
+    *n += 1;
+    MODE.fetch_or(RUNNING, Relaxed);
+}
+
+/// Releases one user; the last one turns running counts off. Calls begun while it
+/// was on still count their end, so the counts stay balanced.
+pub(crate) fn running_counts_release() {
+    let mut n = RUNNING_USERS.lock().unwrap_or_else(|e| e.into_inner());
+    *n = n.saturating_sub(1);
+    if *n == 0 {
+        MODE.fetch_and(!RUNNING, Relaxed);
+    }
 }
 
 thread_local! {
@@ -81,6 +112,6 @@ pub(crate) fn apply(cfg: &Config) {
         THRESHOLD.store((cfg.sample_rate * u32::MAX as f64) as u32, Relaxed);
         SAMPLED
     };
-    let keep = MODE.load(Relaxed) & ALLOC;
-    MODE.store(mode | keep, Relaxed);
+    // Flags are set from other threads (allocator, GPU sampler): keep them atomically.
+    let _ = MODE.fetch_update(Relaxed, Relaxed, |m| Some(mode | (m & FLAGS)));
 }

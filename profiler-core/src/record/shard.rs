@@ -6,6 +6,7 @@
 //! `AtomicHistogram`); when a thread exits its shard is folded into the retired
 //! totals and freed, so memory follows the live threads, not every thread that ever ran.
 
+use super::context::uncharged;
 use super::histogram::AtomicHistogram;
 use super::slots::Slots;
 use crate::aggregate::Totals;
@@ -61,6 +62,11 @@ pub(crate) struct Cell {
     pub(crate) mem_rss_worst: Counter,
     /// Nanoseconds of calls since memory was last read for this component on this thread.
     pub(crate) mem_budget_ns: Counter,
+    /// Calls (and streams) begun and ended on this thread while running counts are on
+    /// (see `mode`); a call may end on another thread than it began, so only the
+    /// sums over every shard mean anything.
+    pub(crate) begun: Counter,
+    pub(crate) ended: Counter,
 }
 
 impl Cell {
@@ -85,6 +91,8 @@ impl Cell {
             mem_rss_growth: Counter::default(),
             mem_rss_worst: Counter::default(),
             mem_budget_ns: Counter::default(),
+            begun: Counter::default(),
+            ended: Counter::default(),
         }
     }
 
@@ -127,11 +135,14 @@ impl Shard {
 struct Shards {
     live: Vec<Arc<Shard>>,
     retired: Totals,
+    /// Begun minus ended (wrapping) of exited threads' cells, by component id.
+    retired_running: Vec<u64>,
 }
 
 static SHARDS: Mutex<Shards> = Mutex::new(Shards {
     live: Vec::new(),
     retired: Totals::new(),
+    retired_running: Vec::new(),
 });
 
 fn shards() -> MutexGuard<'static, Shards> {
@@ -153,11 +164,23 @@ impl Drop for Local {
         let mut s = shards();
         s.live.retain(|x| !Arc::ptr_eq(x, &self.0));
         s.retired.absorb_shard(&self.0);
+        add_running(&mut s.retired_running, &self.0);
+    }
+}
+
+/// Adds `shard`'s begun minus ended to `out` (by component id, wrapping).
+fn add_running(out: &mut Vec<u64>, shard: &Shard) {
+    for (id, cell) in shard.cells() {
+        let id = id as usize;
+        if out.len() <= id {
+            out.resize(id + 1, 0);
+        }
+        out[id] = out[id].wrapping_add(cell.begun.get()).wrapping_sub(cell.ended.get());
     }
 }
 
 thread_local! {
-    static LOCAL: Local = Local::register();
+    static LOCAL: Local = uncharged(Local::register);
 }
 
 /// Runs `f` on this thread's cell for component `id`. `None` when the thread is
@@ -175,6 +198,22 @@ pub(crate) fn collect() -> Totals {
         totals.absorb_shard(shard);
     }
     totals
+}
+
+/// How many calls of each component are running now (begun, not yet ended), by
+/// component id, into `out` (cleared first). Counters only: no histogram is read.
+/// Counts are read shard by shard while calls go on, so a call ending on another
+/// thread than it began can be missed for one reading; negative sums read as 0.
+pub(crate) fn running(out: &mut Vec<u64>) {
+    let s = shards();
+    out.clear();
+    out.extend_from_slice(&s.retired_running);
+    for shard in &s.live {
+        add_running(out, shard);
+    }
+    for n in out.iter_mut() {
+        *n = (*n as i64).max(0) as u64;
+    }
 }
 
 /// Bytes held by every shard, live and retired (the profiler's own recording memory).

@@ -63,7 +63,7 @@ impl Site {
         if self.resolution.load(Ordering::Acquire) == REFUSED {
             return None;
         }
-        let st = component::register(Registration {
+        let reg = Registration {
             name: self.component,
             kind: self.kind,
             source: Source::Profile,
@@ -71,7 +71,9 @@ impl Site {
             warmup: self.warmup,
             labels: self.labels,
             function: self.function,
-        });
+        };
+        // Registration allocates: the profiler's own, not the enclosing call's.
+        let st = super::context::uncharged(|| component::register(reg));
         match st {
             Some(st) => {
                 self.state

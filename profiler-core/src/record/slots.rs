@@ -42,7 +42,8 @@ impl<T, const N: usize> Slots<T, N> {
             // SAFETY: as in `get`.
             return Some(unsafe { &*p });
         }
-        Some(Self::fill(slot, init()))
+        // First-touch allocations are the profiler's, never the running component's.
+        Some(super::context::uncharged(|| Self::fill(slot, init())))
     }
 
     #[cold]

@@ -4,7 +4,7 @@
 //! it: the first-item sample stands (the user saw it), the stream counts as cancelled
 //! and adds no total time.
 
-use super::call::{account_memory, Call};
+use super::call::{account_memory, count_ended, Call};
 use super::component::ComponentState;
 use super::context::swap_alloc_component;
 use super::shard::with_cell;
@@ -24,6 +24,8 @@ struct Measure {
     /// The first item was a warm-up sample: the rest of the stream is not recorded.
     warmup: bool,
     ended: bool,
+    /// The running count the stream's end closes (see `Call`).
+    running: bool,
 }
 
 pin_project! {
@@ -41,6 +43,7 @@ pin_project! {
             if let Some(m) = this.measure.take() {
                 if !m.ended {
                     with_cell(m.comp.id, |cell| {
+                        count_ended(cell, m.running);
                         if m.items == 0 {
                             cell.cancelled.add(1);
                         } else if !m.warmup {
@@ -58,13 +61,14 @@ impl<S> FirstItem<S> {
     /// Wraps `inner`, the stream returned by the call `call` (already begun), with the
     /// call's span entered on each poll.
     pub fn new(inner: S, call: Call, span: Span) -> Self {
-        let measure = call.into_parts().map(|(comp, start, turn)| Measure {
+        let measure = call.into_parts().map(|(comp, start, turn, running)| Measure {
             comp,
             start,
             turn,
             items: 0,
             warmup: false,
             ended: false,
+            running,
         });
         FirstItem { inner, measure, span }
     }
@@ -135,14 +139,15 @@ fn end(m: &mut Measure) {
         // An empty stream: its only latency is the time to learn it was empty.
         first_item(m);
     }
-    if !m.warmup {
-        let items = m.items;
-        with_cell(m.comp.id, |cell| {
+    let (items, warmup, running) = (m.items, m.warmup, m.running);
+    with_cell(m.comp.id, |cell| {
+        count_ended(cell, running);
+        if !warmup {
             cell.stream_total.record(ns);
             cell.streams_completed.add(1);
             cell.items.add(items);
-        });
-    }
+        }
+    });
     if let Some(t) = m.turn.take() {
         t.add_stage(m.comp.id, ns);
     }

@@ -18,7 +18,8 @@ pub struct Reading {
 
 /// Reads RSS and VMS now (`None` where the platform offers neither).
 pub fn read() -> Option<Reading> {
-    memory_stats::memory_stats().map(|m| Reading {
+    // Reading /proc allocates: the profiler's own, never the running component's.
+    crate::record::context::uncharged(memory_stats::memory_stats).map(|m| Reading {
         rss_bytes: m.physical_mem as u64,
         vms_bytes: m.virtual_mem as u64,
     })

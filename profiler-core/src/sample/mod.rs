@@ -12,6 +12,7 @@ use std::time::Duration;
 /// Every background sampler of a session.
 pub struct Samplers {
     memory: timeline::MemorySampler,
+    gpu: gpu::GpuSampler,
 }
 
 impl Samplers {
@@ -22,20 +23,32 @@ impl Samplers {
                 Duration::from_millis(cfg.memory_interval_ms),
                 crate::record::component::all_warmed_up,
             ),
+            gpu: gpu::GpuSampler::from_config(cfg),
         }
     }
 
-    /// What the samplers add to a report of `snap`.
-    pub fn extras(&self, _snap: &Snapshot, duration_sec: f64) -> Extras {
+    /// What the samplers add to a report of `snap` (GPUs are sampled once more first,
+    /// so the end of a run is in the report).
+    pub fn extras(&self, snap: &Snapshot, duration_sec: f64) -> Extras {
+        self.gpu.tick();
+        let allocations = if crate::alloc::installed() {
+            let ids = 0..snap.components.len() as u32;
+            snap.components
+                .iter()
+                .zip(ids)
+                .map(|(c, id)| (c.meta.name.clone(), crate::alloc::component_totals(id)))
+                .collect()
+        } else {
+            Default::default()
+        };
         Extras {
             duration_sec,
-            memory: self.memory.report(crate::record::component::all_warmed_up()),
-            gpu: crate::report::model::GpuReport {
-                available: false,
-                reason: Some("GPU sampler not started".into()),
-                ..Default::default()
-            },
-            ..Extras::default()
+            memory: self
+                .memory
+                .report(crate::record::component::all_warmed_up()),
+            gpu: self.gpu.report(),
+            component_gpu: self.gpu.component_gpu(),
+            allocations,
         }
     }
 }
