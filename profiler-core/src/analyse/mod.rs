@@ -83,6 +83,7 @@ fn component_report(c: &ComponentSnapshot, cfg: &Config) -> ComponentReport {
             histogram: stats::encode_histogram(&t.stream_total),
         }
     });
+    let fps = (c.meta.kind == Kind::Frame && latency.mean > 0.0).then(|| 1000.0 / latency.mean);
     ComponentReport {
         kind: c.meta.kind,
         source: c.meta.source,
@@ -104,7 +105,7 @@ fn component_report(c: &ComponentSnapshot, cfg: &Config) -> ComponentReport {
         memory_delta_mb,
         memory,
         stream,
-        fps: (c.meta.kind == Kind::Frame).then_some(throughput),
+        fps,
         turn_share_pct: None,
         allocations: None,
         gpu: None,
@@ -284,7 +285,7 @@ pub fn assess(report: &mut Report) {
         }
     }
     findings.extend(crate::sample::gpu::findings(&report.gpu, lang));
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.bottlenecks = findings.iter().map(|f| f.message.clone()).collect();
     report.recommendations = Vec::new();
     for f in &findings {

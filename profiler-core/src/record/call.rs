@@ -3,7 +3,7 @@
 //! a latency sample.
 
 use super::component::ComponentState;
-use super::context::{swap_alloc_component, CONTEXT};
+use super::context::{mem_bit, swap_alloc_component, CONTEXT};
 use super::shard::{with_cell, Cell};
 use super::turn::TurnRef;
 use super::{clock, mode, site::Site};
@@ -102,16 +102,16 @@ impl Call {
     #[inline(always)]
     pub fn begin_detached(&mut self) {
         if let Some(c) = self.comp {
-            if CONTEXT.try_with(|x| x.mem_due.get()).unwrap_or(0) == c.id + 1 {
-                self.read_memory_before();
+            if CONTEXT.try_with(|x| x.mem_due.get()).unwrap_or(0) & mem_bit(c.id) != 0 {
+                self.read_memory_before(c.id);
             }
             self.start = clock::now();
         }
     }
 
     #[cold]
-    fn read_memory_before(&mut self) {
-        let _ = CONTEXT.try_with(|x| x.mem_due.set(0));
+    fn read_memory_before(&mut self, id: u32) {
+        let _ = CONTEXT.try_with(|x| x.mem_due.set(x.mem_due.get() & !mem_bit(id)));
         if let Some(m) = crate::sample::memory::read() {
             self.mem_before = (m.rss_bytes.max(1), m.vms_bytes);
         }
@@ -158,12 +158,17 @@ impl Call {
         }
     }
 
-    /// Hands the measurement to a stream wrapper: component, start, turn, and whether
-    /// the stream's end must be counted in the running counts.
-    pub(crate) fn into_parts(mut self) -> Option<(&'static ComponentState, u64, Option<TurnRef>, bool)> {
+    /// Hands the measurement to a stream wrapper.
+    pub(crate) fn into_parts(mut self) -> Option<StreamParts> {
         self.restore_alloc();
-        let c = self.comp.take()?;
-        Some((c, self.start, self.turn.take(), self.running))
+        let comp = self.comp.take()?;
+        Some(StreamParts {
+            comp,
+            start: self.start,
+            turn: self.turn.take(),
+            mem_before: self.mem_before,
+            running: self.running,
+        })
     }
 }
 
@@ -173,6 +178,16 @@ pub(crate) fn count_ended(cell: &Cell, running: bool) {
     if running {
         cell.ended.add(1);
     }
+}
+
+/// What a stream wrapper takes over from its call.
+pub(crate) struct StreamParts {
+    pub(crate) comp: &'static ComponentState,
+    pub(crate) start: u64,
+    pub(crate) turn: Option<TurnRef>,
+    pub(crate) mem_before: (u64, u64),
+    /// The running count the stream's end must close.
+    pub(crate) running: bool,
 }
 
 /// Memory accounting after a sample: deltas when this call read memory, and the
@@ -185,7 +200,7 @@ pub(crate) fn account_memory(c: &ComponentState, cell: &Cell, ns: u64, before: (
     let budget = cell.mem_budget_ns.get() + ns;
     if budget >= crate::sample::memory::per_call_threshold_ns() {
         cell.mem_budget_ns.set(0);
-        let _ = CONTEXT.try_with(|x| x.mem_due.set(c.id + 1));
+        let _ = CONTEXT.try_with(|x| x.mem_due.set(x.mem_due.get() | mem_bit(c.id)));
     } else {
         cell.mem_budget_ns.set(budget);
     }

@@ -141,6 +141,11 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
         }
         return state(id);
     }
+    // The spec's avatar budget is per frame: report it as a frame component.
+    let kind = match reg.kind {
+        Kind::Latency if matches!(reg.name.to_ascii_lowercase().as_str(), "avatar" | "lipsync") => Kind::Frame,
+        k => k,
+    };
     let id = r.metas.len();
     if id >= MAX_COMPONENTS {
         if !r.full_warned {
@@ -162,7 +167,7 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
     r.warmups.push(reg.warmup);
     r.metas.push(ComponentMeta {
         name: reg.name.to_string(),
-        kind: reg.kind,
+        kind,
         source: reg.source,
         attribute_target_ms: reg.target_ms,
         labels: reg

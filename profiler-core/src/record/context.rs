@@ -7,8 +7,9 @@ use std::cell::Cell;
 pub(crate) struct Context {
     /// The turn calls started here belong to (`TurnState` pointer; null: none).
     pub(crate) turn: Cell<*const super::turn::TurnState>,
-    /// Component id + 1 whose next call on this thread reads memory (0: none).
-    pub(crate) mem_due: Cell<u32>,
+    /// Components whose next call on this thread reads memory: bit `id % 64`. Two
+    /// components 64 ids apart share a bit, which costs at most an early reading.
+    pub(crate) mem_due: Cell<u64>,
     /// Component id + 1 that allocations on this thread are charged to (0: none).
     pub(crate) alloc: Cell<u32>,
 }
@@ -43,4 +44,10 @@ pub(crate) fn uncharged<R>(f: impl FnOnce() -> R) -> R {
     let out = f();
     swap_alloc_component(prev);
     out
+}
+
+/// The `mem_due` bit of component `id`.
+#[inline(always)]
+pub(crate) fn mem_bit(id: u32) -> u64 {
+    1 << (id % 64)
 }

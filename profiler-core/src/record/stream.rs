@@ -4,7 +4,7 @@
 //! it: the first-item sample stands (the user saw it), the stream counts as cancelled
 //! and adds no total time.
 
-use super::call::{account_memory, count_ended, Call};
+use super::call::{account_memory, count_ended, Call, StreamParts};
 use super::component::ComponentState;
 use super::context::swap_alloc_component;
 use super::shard::with_cell;
@@ -21,6 +21,8 @@ struct Measure {
     start: u64,
     turn: Option<TurnRef>,
     items: u64,
+    /// Memory read when the call began (0: not read); the delta spans the whole stream.
+    mem_before: (u64, u64),
     /// The first item was a warm-up sample: the rest of the stream is not recorded.
     warmup: bool,
     ended: bool,
@@ -61,14 +63,15 @@ impl<S> FirstItem<S> {
     /// Wraps `inner`, the stream returned by the call `call` (already begun), with the
     /// call's span entered on each poll.
     pub fn new(inner: S, call: Call, span: Span) -> Self {
-        let measure = call.into_parts().map(|(comp, start, turn, running)| Measure {
-            comp,
-            start,
-            turn,
+        let measure = call.into_parts().map(|p: StreamParts| Measure {
+            comp: p.comp,
+            start: p.start,
+            turn: p.turn,
+            mem_before: p.mem_before,
             items: 0,
             warmup: false,
             ended: false,
-            running,
+            running: p.running,
         });
         FirstItem { inner, measure, span }
     }
@@ -120,7 +123,6 @@ fn first_item(m: &mut Measure) {
             true
         } else {
             cell.sample(start, now, ns);
-            account_memory(comp, cell, ns, (0, 0));
             false
         }
     })
@@ -139,13 +141,15 @@ fn end(m: &mut Measure) {
         // An empty stream: its only latency is the time to learn it was empty.
         first_item(m);
     }
-    let (items, warmup, running) = (m.items, m.warmup, m.running);
-    with_cell(m.comp.id, |cell| {
+    let (comp, items, warmup, running, mem) = (m.comp, m.items, m.warmup, m.running, m.mem_before);
+    with_cell(comp.id, |cell| {
         count_ended(cell, running);
         if !warmup {
             cell.stream_total.record(ns);
             cell.streams_completed.add(1);
             cell.items.add(items);
+            // The memory delta spans the whole stream.
+            account_memory(comp, cell, ns, mem);
         }
     });
     if let Some(t) = m.turn.take() {

@@ -61,6 +61,7 @@ struct Words {
     warmup: &'static str,
     turns: &'static str,
     shares: &'static str,
+    overlap: &'static str,
     process_memory: &'static str,
     baseline: &'static str,
     peak: &'static str,
@@ -71,6 +72,8 @@ struct Words {
     temp: &'static str,
     power: &'static str,
     allocations: &'static str,
+    per_call: &'static str,
+    total: &'static str,
     bottlenecks: &'static str,
     recommendations: &'static str,
     none: &'static str,
@@ -105,6 +108,7 @@ const EN: Words = Words {
     warmup: "warm-up excluded",
     turns: "Turns",
     shares: "share of turn time",
+    overlap: "streaming stages overlap (one runs inside another), so shares add up past 100%",
     process_memory: "Process memory",
     baseline: "baseline",
     peak: "peak",
@@ -115,6 +119,8 @@ const EN: Words = Words {
     temp: "temperature",
     power: "power",
     allocations: "Allocations",
+    per_call: "per call",
+    total: "total",
     bottlenecks: "🔍 Bottlenecks",
     recommendations: "💡 Recommendations",
     none: "none",
@@ -149,6 +155,7 @@ const KO: Words = Words {
     warmup: "워밍업 제외",
     turns: "턴",
     shares: "턴 시간 비중",
+    overlap: "스트리밍 단계가 겹쳐 실행되어 비중 합계가 100%를 넘음",
     process_memory: "프로세스 메모리",
     baseline: "기준선",
     peak: "최대",
@@ -159,6 +166,8 @@ const KO: Words = Words {
     temp: "온도",
     power: "전력",
     allocations: "할당",
+    per_call: "회/호출",
+    total: "합계",
     bottlenecks: "🔍 병목 구간",
     recommendations: "💡 권장 사항",
     none: "없음",
@@ -179,6 +188,9 @@ fn target_note(w: &Words, mark: Mark, target: f64) -> String {
     };
     format!("{} {} {target}ms {text}", mark.symbol(), w.target)
 }
+
+/// The pipeline's throughput budget (turns per second over all sessions).
+const TURNS_PER_SEC: f64 = 5.0;
 
 /// Coefficient of variation over which the spread is marked.
 const CV_WARNING: f64 = 0.3;
@@ -204,6 +216,10 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
         let _ = writeln!(o, "\n【{}】 {} {}", w.turns, t.count, w.samples);
         let shares: Vec<String> = t.shares_pct.iter().map(|(n, p)| format!("{n} {p:.0}%")).collect();
         let _ = writeln!(o, "  • {}: {}", w.shares, shares.join(", "));
+        let sum: f64 = t.shares_pct.values().sum();
+        if sum > 100.5 {
+            let _ = writeln!(o, "  • {} ({sum:.0}%)", w.overlap);
+        }
     }
     if let Some(m) = &r.memory {
         let mark = match m.leak {
@@ -271,7 +287,7 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
     } else {
         String::new()
     };
-    let _ = writeln!(o, "    • {:<8} {:>10.2}ms   {std_note}", w.std, l.std);
+    let _ = writeln!(o, "{}", format!("    • {:<8} {:>10.2}ms   {std_note}", w.std, l.std).trim_end());
     let _ = writeln!(o, "    • {:<8} {:>7.2} / {:.2}ms", w.min_max, l.min, l.max);
     if let Some(s) = &c.stream {
         let _ = writeln!(
@@ -301,10 +317,14 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
     if let Some(a) = &c.allocations {
         let _ = writeln!(
             o,
-            "  {}: {:.1}KB/call, {:.1}/call",
+            "  {}: {:.1} {} / {:.1}KB {} ({} {:.1}MB)",
             w.allocations,
+            a.count_per_call,
+            w.per_call,
             a.bytes_per_call / 1024.0,
-            a.count_per_call
+            w.per_call,
+            w.total,
+            a.bytes as f64 / (1024.0 * 1024.0)
         );
     }
     if let Some(g) = &c.gpu {
@@ -314,14 +334,24 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
             w.gpu, w.util, g.mean_util_pct, g.max_util_pct, g.max_vram_used_mb
         );
     }
-    match c.fps {
-        Some(fps) => {
-            let mark = if fps >= 25.0 { Mark::Good } else if fps >= 20.0 { Mark::Warning } else { Mark::Critical };
-            let _ = writeln!(o, "  {}: {:.1} ops/s  {}: {:.1} {}", w.throughput, c.throughput_per_sec, w.fps, fps, mark.symbol());
-        }
-        None => {
-            let _ = writeln!(o, "  {}: {:.1} ops/s", w.throughput, c.throughput_per_sec);
-        }
+    let throughput_mark = match c.kind {
+        // The pipeline budget: more than 5 turns (requests) a second over all sessions.
+        Kind::Turn if c.throughput_per_sec >= TURNS_PER_SEC => " ✓",
+        Kind::Turn => " ⚠",
+        _ => "",
+    };
+    let _ = writeln!(o, "  {}: {:.1} ops/s{throughput_mark}", w.throughput, c.throughput_per_sec);
+    if let Some(fps) = c.fps {
+        // 25 FPS holds when 95 % of frames take under 40 ms.
+        let fps_p95 = if l.p95 > 0.0 { 1000.0 / l.p95 } else { 0.0 };
+        let mark = if fps_p95 >= 25.0 {
+            Mark::Good
+        } else if fps_p95 >= 20.0 {
+            Mark::Warning
+        } else {
+            Mark::Critical
+        };
+        let _ = writeln!(o, "  {}: {fps:.1} (P95 {fps_p95:.1}) {}", w.fps, mark.symbol());
     }
     if let Some(share) = c.turn_share_pct {
         let _ = writeln!(o, "  {}: {share:.1}%", w.shares);

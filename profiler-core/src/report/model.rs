@@ -137,7 +137,8 @@ pub struct ComponentReport {
     pub memory: Option<ComponentMemory>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamReport>,
-    /// Frames per second achieved over the active window (frame components).
+    /// Frames per second one render loop sustains, 1000 / mean frame time (frame
+    /// components). 25 FPS needs frames under 40 ms; the console also marks 1000 / P95.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
     /// Share of turn time spent in this component, percent.

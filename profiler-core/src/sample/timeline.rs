@@ -85,21 +85,33 @@ impl MemorySampler {
             .name("profiler-memory".into())
             .spawn(move || loop {
                 sample_into(&s, started, warmed_up());
-                let every = Duration::from_millis(s.timeline.lock().map(|t| t.interval_ms).unwrap_or(1000));
+                let every =
+                    Duration::from_millis(s.timeline.lock().map(|t| t.interval_ms).unwrap_or(1000));
                 let stop = s.stop.lock().unwrap_or_else(|e| e.into_inner());
-                let (stop, _) = s.wake.wait_timeout(stop, every).unwrap_or_else(|e| e.into_inner());
+                let (stop, _) = s
+                    .wake
+                    .wait_timeout(stop, every)
+                    .unwrap_or_else(|e| e.into_inner());
                 if *stop {
                     break;
                 }
             })
             .ok();
-        MemorySampler { shared, thread, started }
+        MemorySampler {
+            shared,
+            thread,
+            started,
+        }
     }
 
     /// The report so far (takes one more sample first, so the end of the run is in it).
     pub fn report(&self, warmed_up: bool) -> Option<MemoryReport> {
         sample_into(&self.shared, self.started, warmed_up);
-        self.shared.timeline.lock().unwrap_or_else(|e| e.into_inner()).report()
+        self.shared
+            .timeline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .report()
     }
 }
 
@@ -110,7 +122,10 @@ fn sample_into(s: &Shared, started: Instant, warmed_up: bool) {
             rss_mb: r.rss_bytes as f64 / MB,
             vms_mb: r.vms_bytes as f64 / MB,
         };
-        s.timeline.lock().unwrap_or_else(|e| e.into_inner()).push(p, warmed_up);
+        s.timeline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p, warmed_up);
     }
 }
 
@@ -129,12 +144,19 @@ mod tests {
     use super::*;
 
     fn point(t: f64, rss: f64) -> MemoryPoint {
-        MemoryPoint { t_sec: t, rss_mb: rss, vms_mb: rss * 2.0 }
+        MemoryPoint {
+            t_sec: t,
+            rss_mb: rss,
+            vms_mb: rss * 2.0,
+        }
     }
 
     #[test]
     fn growth_is_measured_from_the_baseline_after_warm_up() {
-        let mut t = Timeline { interval_ms: 1000, ..Default::default() };
+        let mut t = Timeline {
+            interval_ms: 1000,
+            ..Default::default()
+        };
         t.push(point(0.0, 500.0), false); // model loading, not the baseline
         t.push(point(30.0, 1000.0), true);
         t.push(point(90.0, 1060.0), true);
@@ -147,7 +169,10 @@ mod tests {
 
     #[test]
     fn a_long_run_keeps_a_bounded_timeline() {
-        let mut t = Timeline { interval_ms: 10, ..Default::default() };
+        let mut t = Timeline {
+            interval_ms: 10,
+            ..Default::default()
+        };
         for i in 0..10 * MAX_POINTS {
             t.push(point(i as f64, 100.0), true);
         }
