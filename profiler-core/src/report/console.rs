@@ -119,7 +119,7 @@ const EN: Words = Words {
     temp: "temperature",
     power: "power",
     allocations: "Allocations",
-    per_call: "per call",
+    per_call: "/call",
     total: "total",
     bottlenecks: "🔍 Bottlenecks",
     recommendations: "💡 Recommendations",
@@ -166,7 +166,7 @@ const KO: Words = Words {
     temp: "온도",
     power: "전력",
     allocations: "할당",
-    per_call: "회/호출",
+    per_call: "/호출",
     total: "합계",
     bottlenecks: "🔍 병목 구간",
     recommendations: "💡 권장 사항",
@@ -317,7 +317,7 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
     if let Some(a) = &c.allocations {
         let _ = writeln!(
             o,
-            "  {}: {:.1} {} / {:.1}KB {} ({} {:.1}MB)",
+            "  {}: {:.1}{}, {:.1}KB{} ({} {:.1}MB)",
             w.allocations,
             a.count_per_call,
             w.per_call,
