@@ -82,13 +82,19 @@ pub fn write(report: &Report, dir: &Path) -> Result<PathBuf, ReportError> {
 /// Reads a report file, refusing other schemas.
 pub fn read(path: &Path) -> Result<Report, ReportError> {
     let text = fs::read_to_string(path).map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
-    let value: serde_json::Value =
+    // The schema is checked first, from the text: going through `serde_json::Value`
+    // would sort the components by name and lose the order they ran in.
+    #[derive(serde::Deserialize)]
+    struct Schema {
+        schema: Option<serde_json::Value>,
+    }
+    let probe: Schema =
         serde_json::from_str(&text).map_err(|source| ReportError::Parse { path: path.to_path_buf(), source })?;
-    let found = value.get("schema").and_then(|s| s.as_str()).unwrap_or("(none)");
+    let found = probe.schema.as_ref().and_then(|s| s.as_str()).unwrap_or("(none)");
     if found != SCHEMA {
         return Err(ReportError::Schema { path: path.to_path_buf(), found: found.to_string(), expected: SCHEMA });
     }
-    serde_json::from_value(value).map_err(|source| ReportError::Parse { path: path.to_path_buf(), source })
+    serde_json::from_str(&text).map_err(|source| ReportError::Parse { path: path.to_path_buf(), source })
 }
 
 /// The newest `profile_*.json` in `dir` (by name, which sorts by time), or `path` itself

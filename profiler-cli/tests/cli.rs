@@ -1,0 +1,549 @@
+//! The `profiler` command as a user runs it: reports are built from histograms filled
+//! with known samples, written as files, and the binary is run on them.
+
+use profiler_core::analyse::{self, stats};
+use profiler_core::config::Lang;
+use profiler_core::record::component::{Kind, Source};
+use profiler_core::record::new_histogram;
+use profiler_core::report::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const MS: u64 = 1_000_000;
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "profiler-cli-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn profiler(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_profiler"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .env_remove("PROFILER_CHART_FONT")
+        .output()
+        .expect("the profiler binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `n` latencies spread evenly from `lo_ms` to `hi_ms`, in ns.
+fn spread(n: u64, lo_ms: f64, hi_ms: f64) -> Vec<u64> {
+    (0..n)
+        .map(|i| ((lo_ms + (hi_ms - lo_ms) * i as f64 / (n - 1).max(1) as f64) * MS as f64) as u64)
+        .collect()
+}
+
+/// A component whose figures all come from `samples` (and `stream` totals, if any).
+fn component(
+    kind: Kind,
+    target_ms: Option<f64>,
+    samples: &[u64],
+    stream: Option<(&[u64], u64)>,
+) -> ComponentReport {
+    let mut h = new_histogram();
+    for &v in samples {
+        h.record(v).unwrap();
+    }
+    let stream = stream.map(|(totals, items)| {
+        let mut s = new_histogram();
+        for &v in totals {
+            s.record(v).unwrap();
+        }
+        let total = stats::latency_stats(&s);
+        let secs = total.mean * total.count as f64 / 1e3;
+        StreamReport {
+            items_per_stream: items as f64 / totals.len() as f64,
+            items_per_sec: items as f64 / secs,
+            total,
+            completed: totals.len() as u64,
+            cancelled: 0,
+            items,
+            histogram: stats::encode_histogram(&s),
+        }
+    });
+    ComponentReport {
+        kind,
+        source: Source::Profile,
+        functions: vec!["pipeline::stage".into()],
+        labels: Default::default(),
+        latency: stats::latency_stats(&h),
+        target_ms,
+        target_source: target_ms.map(|_| TargetSource::Attribute),
+        severity: Severity::Good,
+        target_ratio: None,
+        counts: Counts {
+            samples: samples.len() as u64,
+            errors: 1,
+            cancelled: 2,
+            warmup_excluded: 3,
+        },
+        throughput_per_sec: 4.0,
+        active_sec: 30.0,
+        memory_delta_mb: Some(1.5),
+        memory: None,
+        stream,
+        fps: (kind == Kind::Frame).then_some(4.0),
+        turn_share_pct: None,
+        allocations: None,
+        gpu: None,
+        histogram: stats::encode_histogram(&h),
+    }
+}
+
+fn report(timestamp: &str, components: Vec<(&str, ComponentReport)>) -> Report {
+    let mut r = Report {
+        schema: SCHEMA.into(),
+        timestamp: timestamp.into(),
+        duration_sec: 30.0,
+        lang: Lang::En,
+        components: components
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect(),
+        turns: None,
+        bottlenecks: vec![],
+        recommendations: vec![],
+        findings: vec![],
+        memory: None,
+        gpu: GpuReport {
+            available: false,
+            reason: Some("no NVML".into()),
+            ..GpuReport::default()
+        },
+        run: RunInfo {
+            program: "pipeline".into(),
+            pid: 7,
+            sample_rate: 1.0,
+            warmup: 3,
+            merged_from: 1,
+        },
+    };
+    analyse::assess(&mut r);
+    r
+}
+
+fn save(dir: &Path, r: &Report) -> PathBuf {
+    json::write(r, dir).unwrap()
+}
+
+/// Base: tts P95 about 100 ms; current: every tts sample `factor` times slower.
+fn tts_pair(dir: &Path, factor: f64) -> (PathBuf, PathBuf) {
+    let base: Vec<u64> = spread(1000, 20.0, 105.0);
+    let current: Vec<u64> = base.iter().map(|v| (*v as f64 * factor) as u64).collect();
+    let stt = spread(500, 30.0, 60.0);
+    let b = report(
+        "2026-11-21T10:00:00",
+        vec![
+            ("stt", component(Kind::Latency, Some(100.0), &stt, None)),
+            ("tts", component(Kind::FirstItem, Some(200.0), &base, None)),
+        ],
+    );
+    let c = report(
+        "2026-11-21T11:00:00",
+        vec![
+            ("stt", component(Kind::Latency, Some(100.0), &stt, None)),
+            (
+                "tts",
+                component(Kind::FirstItem, Some(200.0), &current, None),
+            ),
+        ],
+    );
+    let (bd, cd) = (dir.join("before"), dir.join("after"));
+    (save(&bd, &b), save(&cd, &c))
+}
+
+fn json_rows(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("--json prints JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn compare_flags_a_15_percent_p95_regression_and_exits_1() {
+    let dir = scratch("regress");
+    let (base, current) = tts_pair(&dir, 1.15);
+    let out = profiler(&[&"compare", &base, &current]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let table = stdout(&out);
+    let p95 = table
+        .lines()
+        .find(|l| l.starts_with("tts") && l.contains("P95"))
+        .unwrap();
+    assert!(p95.contains("REGRESSION") && p95.contains("+15."), "{p95}");
+    let stt = table
+        .lines()
+        .find(|l| l.starts_with("stt") && l.contains("P95"))
+        .unwrap();
+    assert!(stt.ends_with("ok"), "{stt}");
+
+    let out = profiler(&[&"compare", &base, &current, &"--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_rows(&out);
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["component"] == "tts" && r["percentile"] == "p95")
+        .unwrap();
+    assert_eq!(row["status"], "regression");
+    let pct = row["delta_pct"].as_f64().unwrap();
+    assert!((pct - 15.0).abs() < 0.5, "{pct}");
+    let delta_ms = row["delta_ms"].as_f64().unwrap();
+    let base_ms = row["base_ms"].as_f64().unwrap();
+    assert!(
+        (delta_ms - base_ms * 0.15).abs() < 0.5,
+        "{delta_ms} vs {base_ms}"
+    );
+    assert_eq!(v["threshold_pct"], 10.0);
+    assert!(v["regressions"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn compare_passes_a_5_percent_change_and_exits_0() {
+    let dir = scratch("pass");
+    let (base, current) = tts_pair(&dir, 1.05);
+    let out = profiler(&[&"compare", &base, &current]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("REGRESSION"));
+    assert!(stdout(&out).contains("No regression over 10 %"));
+    let v = json_rows(&profiler(&[&"compare", &base, &current, &"--json"]));
+    assert_eq!(v["regressions"], 0);
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["component"] == "tts" && r["percentile"] == "p95")
+        .unwrap();
+    assert_eq!(row["status"], "ok");
+    assert!((row["delta_pct"].as_f64().unwrap() - 5.0).abs() < 0.5);
+}
+
+#[test]
+fn compare_threshold_and_directories_are_honoured() {
+    let dir = scratch("threshold");
+    let (base, current) = tts_pair(&dir, 1.15);
+    // Directories stand for their newest report.
+    let (bd, cd) = (base.parent().unwrap(), current.parent().unwrap());
+    let out = profiler(&[&"compare", &bd, &cd, &"--threshold", &"20%"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains(&*current.display().to_string()));
+    let out = profiler(&[&"compare", &bd, &cd, &"--threshold", &"12"]);
+    assert_eq!(out.status.code(), Some(1));
+    // Swapped, the same change is an improvement.
+    let out = profiler(&[&"compare", &cd, &bd]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out)
+        .lines()
+        .any(|l| l.starts_with("tts") && l.contains("P95") && l.ends_with("improved")));
+}
+
+#[test]
+fn merge_of_two_reports_equals_the_report_of_the_combined_samples() {
+    let dir = scratch("merge");
+    let (a_tts, b_tts) = (spread(700, 40.0, 260.0), spread(300, 90.0, 900.0));
+    let (a_llm, b_llm) = (spread(200, 150.0, 300.0), spread(50, 120.0, 500.0));
+    let (a_totals, b_totals) = (spread(200, 900.0, 3000.0), spread(50, 700.0, 5000.0));
+    let stt = spread(123, 10.0, 80.0);
+    let a = report(
+        "2026-11-21T10:00:00",
+        vec![
+            ("tts", component(Kind::Latency, Some(200.0), &a_tts, None)),
+            (
+                "llm",
+                component(
+                    Kind::FirstItem,
+                    Some(200.0),
+                    &a_llm,
+                    Some((&a_totals, 4000)),
+                ),
+            ),
+            // Only in the first report: kept as it is.
+            ("stt", component(Kind::Latency, Some(100.0), &stt, None)),
+        ],
+    );
+    let b = report(
+        "2026-11-21T10:05:00",
+        vec![
+            (
+                "llm",
+                component(
+                    Kind::FirstItem,
+                    Some(200.0),
+                    &b_llm,
+                    Some((&b_totals, 1000)),
+                ),
+            ),
+            ("tts", component(Kind::Latency, Some(200.0), &b_tts, None)),
+        ],
+    );
+    let (pa, pb) = (save(&dir.join("a"), &a), save(&dir.join("b"), &b));
+    let out_path = dir.join("merged").join("all.json");
+    let out = profiler(&[&"merge", &pa, &pb, &"-o", &out_path]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let merged = json::read(&out_path).unwrap();
+
+    let both = |x: &[u64], y: &[u64]| [x, y].concat();
+    let combined = report(
+        "2026-11-21T10:05:00",
+        vec![
+            (
+                "tts",
+                component(Kind::Latency, Some(200.0), &both(&a_tts, &b_tts), None),
+            ),
+            (
+                "llm",
+                component(
+                    Kind::FirstItem,
+                    Some(200.0),
+                    &both(&a_llm, &b_llm),
+                    Some((&both(&a_totals, &b_totals), 5000)),
+                ),
+            ),
+            ("stt", component(Kind::Latency, Some(100.0), &stt, None)),
+        ],
+    );
+    // Through a file like the merged one (serde_json may move a float by one ulp).
+    let combined = json::read(&save(&dir.join("combined"), &combined)).unwrap();
+    assert_eq!(
+        merged.components.keys().collect::<Vec<_>>(),
+        ["tts", "llm", "stt"]
+    );
+    let recorded = |encoded: &str| {
+        let h = stats::decode_histogram(encoded).unwrap();
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect::<Vec<_>>()
+    };
+    for (name, want) in &combined.components {
+        let got = &merged.components[name];
+        // Every latency figure, exactly: percentiles, mean, std, min, max, count.
+        assert_eq!(got.latency, want.latency, "{name}");
+        assert_eq!(
+            recorded(&got.histogram),
+            recorded(&want.histogram),
+            "{name}"
+        );
+        assert_eq!(got.counts.samples, want.counts.samples, "{name}");
+        assert_eq!(got.severity, want.severity, "{name}");
+        assert_eq!(got.target_ratio, want.target_ratio, "{name}");
+        if let Some(ws) = &want.stream {
+            let gs = got.stream.as_ref().unwrap();
+            assert_eq!(gs.total, ws.total, "{name} stream");
+            assert_eq!(
+                recorded(&gs.histogram),
+                recorded(&ws.histogram),
+                "{name} stream"
+            );
+            assert_eq!((gs.completed, gs.items), (ws.completed, ws.items));
+            assert_eq!(gs.items_per_stream, ws.items_per_stream);
+        }
+    }
+    // Counts add up; errors etc. came from both inputs.
+    assert_eq!(
+        merged.components["tts"].counts,
+        Counts {
+            samples: 1000,
+            errors: 2,
+            cancelled: 4,
+            warmup_excluded: 6
+        }
+    );
+    assert_eq!(merged.components["stt"].counts, a.components["stt"].counts);
+    assert_eq!(merged.components["tts"].memory_delta_mb, Some(3.0));
+    assert_eq!(merged.run.merged_from, 2);
+    assert_eq!(merged.timestamp, "2026-11-21T10:05:00");
+    assert_eq!(merged.bottlenecks, combined.bottlenecks);
+}
+
+#[test]
+fn merge_into_a_directory_names_the_report_by_its_timestamp() {
+    let dir = scratch("merge-dir");
+    let (base, current) = tts_pair(&dir, 1.0);
+    let out_dir = dir.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = profiler(&[&"merge", &base, &current, &"--output", &out_dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(written, ["profile_20261121_110000.json"]);
+    let merged = json::read(&out_dir.join("profile_20261121_110000.json")).unwrap();
+    assert_eq!(merged.components["tts"].latency.count, 2000);
+}
+
+/// Runs `args`, expecting exit 2, one line on stderr naming `needle`, nothing on stdout.
+fn refused(args: &[&dyn AsRef<std::ffi::OsStr>], needle: &str) {
+    let out = profiler(args);
+    let err = stderr(&out);
+    let shown: Vec<_> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(out.status.code(), Some(2), "{shown:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("profiler: ") && err.contains(needle),
+        "{needle:?} in {err}"
+    );
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+}
+
+#[test]
+fn every_bad_input_gets_exit_2_one_line_and_nothing_written() {
+    let dir = scratch("bad");
+    let (good, _) = tts_pair(&dir, 1.0);
+    let missing = dir.join("missing.json");
+    let not_json = dir.join("notes.json");
+    std::fs::write(&not_json, "this is not a report").unwrap();
+    let other_schema = dir.join("old.json");
+    std::fs::write(
+        &other_schema,
+        r#"{"schema": "profiler.report/0", "components": {}}"#,
+    )
+    .unwrap();
+    let seed_format = dir.join("seed.json");
+    std::fs::write(
+        &seed_format,
+        r#"{"timestamp": "x", "components": {"stt": {"latency": {"p95": 1}}}}"#,
+    )
+    .unwrap();
+    let empty_dir = dir.join("empty");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+
+    let good_report = json::read(&good).unwrap();
+    let mut garbled = good_report.clone();
+    garbled.components["tts"].histogram = "not base64 at all!".into();
+    let garbled = write_as(&dir, "garbled.json", &garbled);
+    let mut cut = good_report.clone();
+    cut.components["tts"].latency.count += 5;
+    let cut = write_as(&dir, "cut.json", &cut);
+    let mut other_kind = good_report.clone();
+    other_kind.components["tts"].kind = Kind::Frame;
+    let other_kind = write_as(&dir, "frame.json", &other_kind);
+
+    let out = dir.join("out").join("merged.json");
+    let cases: [(&Path, &str); 8] = [
+        (&missing, "missing.json"),
+        (&not_json, "not a JSON profile report"),
+        (&other_schema, "profiler.report/0"),
+        (&seed_format, "(none)"),
+        (&empty_dir, "no profile_*.json"),
+        (&garbled, "not valid base64"),
+        (&cut, "cut short"),
+        (&other_kind, "cannot be merged"),
+    ];
+    for (bad, needle) in cases {
+        refused(&[&"merge", &good, &bad, &"-o", &out], needle);
+        assert!(
+            !dir.join("out").exists(),
+            "merge wrote something for {}",
+            bad.display()
+        );
+    }
+    for (bad, needle) in &cases[..5] {
+        refused(&[&"compare", &good, bad], needle);
+        refused(&[&"compare", bad, &good], needle);
+        refused(&[&"show", bad], needle);
+        refused(&[&"charts", bad, &"-o", &dir.join("charts")], needle);
+        assert!(!dir.join("charts").exists());
+    }
+    // Usage errors are exit 2 too (clap).
+    assert_eq!(profiler(&[&"compare", &good]).status.code(), Some(2));
+    assert_eq!(
+        profiler(&[&"compare", &good, &good, &"--threshold", &"-3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(profiler(&[&"merge", &"-o", &out]).status.code(), Some(2));
+}
+
+fn write_as(dir: &Path, name: &str, r: &Report) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(r).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn show_prints_the_console_report_of_a_saved_json() {
+    let dir = scratch("show");
+    let (_, current) = tts_pair(&dir, 1.0);
+    let out = profiler(&[&"show", &current]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let saved = json::read(&current).unwrap();
+    assert_eq!(text.trim_end(), console::render(&saved).trim_end());
+    assert!(text.contains("tts") && text.contains("stt"));
+    let ko = stdout(&profiler(&[&"show", &current, &"--lang", &"ko"]));
+    assert_eq!(
+        ko.trim_end(),
+        console::render_in(&saved, Lang::Ko).trim_end()
+    );
+    assert_ne!(ko, text);
+}
+
+#[cfg(feature = "charts")]
+#[test]
+fn charts_are_valid_pngs_of_sensible_size() {
+    let dir = scratch("charts");
+    let (_, current) = tts_pair(&dir, 1.0);
+    let out_dir = dir.join("charts");
+    let out = profiler(&[&"charts", &current, &"-o", &out_dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written: Vec<PathBuf> = stdout(&out).lines().map(PathBuf::from).collect();
+    assert_eq!(
+        written,
+        [out_dir.join("latency_20261121_110000.png")],
+        "no memory or GPU data, no such chart"
+    );
+    let bytes = std::fs::read(&written[0]).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height, big-endian, right after the chunk header.
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(
+        (1000..=2600).contains(&width) && (600..=1200).contains(&height),
+        "{width}x{height}"
+    );
+    assert!(bytes.len() > 15_000, "{} bytes", bytes.len());
+}
