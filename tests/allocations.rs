@@ -179,7 +179,7 @@ fn allocation_counts_match_a_known_pattern_across_a_multi_thread_runtime() {
     );
     let console = profiler::report::console::render(&r);
     assert!(
-        console.contains("Allocations: 8.8KB/call, 9.0/call"),
+        console.contains("Allocations: 9.0/call, 8.8KB/call"),
         "{console}"
     );
     drop(session);

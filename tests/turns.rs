@@ -32,13 +32,19 @@ fn speak(_text: String) -> impl Stream<Item = Vec<u8>> {
     })
 }
 
+/// E2E times measured by the test itself: turn start to the first audio chunk in hand.
+static E2E: std::sync::Mutex<Vec<Duration>> = std::sync::Mutex::new(Vec::new());
+
 async fn one_turn() {
+    let started = Instant::now();
     let turn = Turn::start();
     turn.scope(async {
         let q = transcribe();
         let text: Vec<&str> = answer(q).collect().await;
-        let audio: Vec<Vec<u8>> = speak(text.join(" ")).collect().await;
-        assert_eq!(audio.len(), 3);
+        let mut audio = std::pin::pin!(speak(text.join(" ")));
+        audio.next().await.expect("first audio chunk");
+        E2E.lock().unwrap().push(started.elapsed());
+        assert_eq!(audio.count().await, 2);
     })
     .await;
 }
@@ -53,10 +59,12 @@ fn turn_reports_e2e_to_first_audio_and_stage_shares() {
     });
     // A synchronous turn, entered on this thread.
     {
+        let started = Instant::now();
         let turn = Turn::start();
         let _in = turn.enter();
         transcribe();
         turn.respond();
+        E2E.lock().unwrap().push(started.elapsed());
     }
 
     let r = profiler::report();
@@ -67,20 +75,21 @@ fn turn_reports_e2e_to_first_audio_and_stage_shares() {
     assert_eq!(turns.count, 7);
 
     // E2E of a pipeline turn = STT + whole LLM stream + TTS first chunk (~10+30+5 ms);
-    // the sync turn responds right after STT (~10 ms). P95 is a pipeline turn.
-    let (stt, llm, tts) = (&r.components["stt"], &r.components["llm"], &r.components["tts"]);
-    let llm_total = llm.stream.as_ref().unwrap().total.mean;
-    let expected_e2e = stt.latency.mean + llm_total + tts.latency.mean;
-    assert!(
-        (turn.latency.p95 - expected_e2e).abs() < expected_e2e * 0.15 + 1.0,
-        "E2E P95 {} vs stages {expected_e2e}",
-        turn.latency.p95
-    );
-    assert!(turn.latency.min < expected_e2e / 2.0, "the sync turn responded after STT only");
+    // the sync turn responds right after STT (~10 ms). The profiler's E2E matches what
+    // the test measured around each turn (its own clock reads sit just outside).
+    let mut measured = E2E.lock().unwrap().clone();
+    measured.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (min, max) = (ms(measured[0]), ms(measured[measured.len() - 1]));
+    assert!((turn.latency.min - min).abs() < min * 0.05 + 0.5, "E2E min {} vs measured {min}", turn.latency.min);
+    assert!((turn.latency.max - max).abs() < max * 0.05 + 0.5, "E2E max {} vs measured {max}", turn.latency.max);
+    let (stt, tts) = (&r.components["stt"], &r.components["tts"]);
+    assert!(turn.latency.min < stt.latency.mean * 1.5, "the sync turn responded right after STT");
+    assert!(turn.latency.median > stt.latency.mean + tts.latency.mean, "pipeline turns wait for LLM and TTS");
 
     let share = |n: &str| turns.shares_pct.get(n).copied().unwrap_or(0.0);
     let sum: f64 = turns.shares_pct.values().sum();
-    assert!(sum > 85.0 && sum <= 100.5, "sequential stages fill the turn: {sum}% ({:?})", turns.shares_pct);
+    assert!(sum > 70.0 && sum <= 100.5, "sequential stages fill most of the turn: {sum}% ({:?})", turns.shares_pct);
     assert!(share("llm") > share("tts") && share("tts") > share("stt") * 0.8, "{:?}", turns.shares_pct);
     // Each share matches the stage's own time over the turns' total time.
     let turn_ms = turns.mean_turn_ms * turns.count as f64;

@@ -26,8 +26,11 @@ fn active() -> Option<Arc<Active>> {
 #[must_use = "the report is written when this guard is dropped; bind it: `let _profiler = profiler::init();`"]
 pub struct Session {
     active: Option<Arc<Active>>,
-    periodic: Option<(Arc<(Mutex<bool>, Condvar)>, JoinHandle<()>)>,
+    periodic: Option<Periodic>,
 }
+
+/// The periodic report thread and its stop flag.
+type Periodic = (Arc<(Mutex<bool>, Condvar)>, JoinHandle<()>);
 
 /// Starts profiling with the environment's configuration.
 pub fn init() -> Session {
@@ -107,14 +110,16 @@ pub struct Written {
 /// to stdout so nothing is lost.
 pub fn emit(report: &Report, dir: &std::path::Path, formats: config::Formats) -> Written {
     let mut w = Written::default();
-    if formats.json {
+    // One directory problem is one error line, not one per file.
+    let dir_ok = !(formats.json || formats.charts) || json::ensure_dir(dir).map_err(|e| w.errors.push(e)).is_ok();
+    if dir_ok && formats.json {
         match json::write(report, dir) {
             Ok(p) => w.json = Some(p),
             Err(e) => w.errors.push(e),
         }
     }
     #[cfg(feature = "charts")]
-    if formats.charts {
+    if dir_ok && formats.charts {
         match crate::report::charts::write_all(report, dir, config::active().chart_font.as_deref()) {
             Ok(paths) => w.charts = paths,
             Err(e) => w.errors.push(e),
