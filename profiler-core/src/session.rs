@@ -136,7 +136,12 @@ pub fn emit(report: &Report, dir: &std::path::Path, formats: config::Formats) ->
         }
     }
     if let Some(p) = &w.json {
-        println!("profiler: report written to {}", p.display());
+        let charts: Vec<String> = w.charts.iter().map(|c| c.display().to_string()).collect();
+        if charts.is_empty() {
+            println!("profiler: report written to {}", p.display());
+        } else {
+            println!("profiler: report written to {} (charts: {})", p.display(), charts.join(", "));
+        }
     }
     w
 }
