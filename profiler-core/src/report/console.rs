@@ -23,6 +23,14 @@ impl Mark {
             Severity::High | Severity::Critical => Mark::Critical,
         }
     }
+    /// No verdict reads as good, a suspected leak as warning, a certain one as critical.
+    pub fn of_leak(v: Option<LeakVerdict>) -> Mark {
+        match v {
+            None => Mark::Good,
+            Some(LeakVerdict::Suspected) => Mark::Warning,
+            Some(LeakVerdict::Certain) => Mark::Critical,
+        }
+    }
     fn symbol(self) -> &'static str {
         match self {
             Mark::Good => "✓",
@@ -222,11 +230,7 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
         }
     }
     if let Some(m) = &r.memory {
-        let mark = match m.leak {
-            None => Mark::Good,
-            Some(LeakVerdict::Suspected) => Mark::Warning,
-            Some(LeakVerdict::Certain) => Mark::Critical,
-        };
+        let mark = Mark::of_leak(m.leak);
         let _ = writeln!(o, "\n【{}】", w.process_memory);
         let _ = writeln!(
             o,
@@ -297,11 +301,7 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         );
     }
     if let Some(m) = &c.memory {
-        let mark = match m.leak {
-            None => Mark::Good,
-            Some(LeakVerdict::Suspected) => Mark::Warning,
-            Some(LeakVerdict::Certain) => Mark::Critical,
-        };
+        let mark = Mark::of_leak(m.leak);
         let _ = writeln!(o, "  {}:", w.memory);
         let _ = writeln!(o, "    • {}: {:.1}MB  {}: {:.1}MB", w.before, m.rss_before_mb, w.after, m.rss_after_mb);
         let _ = writeln!(
