@@ -101,8 +101,18 @@ fn compute(d: Duration) {
 #[derive(Debug)]
 struct SttError;
 
-#[profile(component = "stt", target_ms = 100, provider = "deepgram", model = "nova-2")]
-async fn transcribe(audio: &[f32], vad: Duration, api: Duration, fail: bool) -> Result<String, SttError> {
+#[profile(
+    component = "stt",
+    target_ms = 100,
+    provider = "deepgram",
+    model = "nova-2"
+)]
+async fn transcribe(
+    audio: &[f32],
+    vad: Duration,
+    api: Duration,
+    fail: bool,
+) -> Result<String, SttError> {
     compute(vad); // VAD runs locally
     tokio::time::sleep(api).await; // the STT API round trip
     if fail {
@@ -111,23 +121,39 @@ async fn transcribe(audio: &[f32], vad: Duration, api: Duration, fail: bool) -> 
     Ok(format!("candidate answer of {} samples", audio.len()))
 }
 
-#[profile(component = "llm", target_ms = 200, first_item, provider = "openai", model = "gpt-4o-mini")]
+#[profile(
+    component = "llm",
+    target_ms = 200,
+    first_item,
+    provider = "openai",
+    model = "gpt-4o-mini"
+)]
 fn answer(prompt: String, ttft: Duration, tokens: Vec<Duration>) -> impl Stream<Item = String> {
-    let words: Vec<String> = format!("Thanks. {prompt}: could you tell me more about a project you led?")
-        .split(' ')
-        .map(str::to_string)
-        .collect();
-    futures::stream::iter(words.into_iter().zip(std::iter::once(ttft).chain(tokens.into_iter().cycle())))
-        .then(|(w, wait)| async move {
-            tokio::time::sleep(wait).await;
-            w
-        })
+    let words: Vec<String> =
+        format!("Thanks. {prompt}: could you tell me more about a project you led?")
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+    futures::stream::iter(
+        words
+            .into_iter()
+            .zip(std::iter::once(ttft).chain(tokens.into_iter().cycle())),
+    )
+    .then(|(w, wait)| async move {
+        tokio::time::sleep(wait).await;
+        w
+    })
 }
 
 /// A cache of synthesised sentences, as a TTS service keeps (it grows with new text).
 static TTS_CACHE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-#[profile(component = "tts", target_ms = 200, first_item, provider = "elevenlabs")]
+#[profile(
+    component = "tts",
+    target_ms = 200,
+    first_item,
+    provider = "elevenlabs"
+)]
 fn speak(text: String, ttfb: Duration, chunks: Vec<Duration>) -> impl Stream<Item = Vec<f32>> {
     // Cache this sentence's audio (about 1 MB), touching the pages so RSS grows.
     let entry = vec![text.len() as u8; 1 << 20];
@@ -167,7 +193,10 @@ async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> Stri
         } else {
             "typed answer".to_string()
         };
-        line.push_str(&format!("stt {:>4.0}ms", started.elapsed().as_secs_f64() * 1e3));
+        line.push_str(&format!(
+            "stt {:>4.0}ms",
+            started.elapsed().as_secs_f64() * 1e3
+        ));
         let reply = if stages.llm {
             let tokens: Vec<Duration> = (0..16).map(|_| p.token.draw(rng)).collect();
             let words: Vec<String> = answer(question, p.ttft.draw(rng), tokens).collect().await;
@@ -175,7 +204,10 @@ async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> Stri
         } else {
             question
         };
-        line.push_str(&format!(" | answer {:>4.0}ms", started.elapsed().as_secs_f64() * 1e3));
+        line.push_str(&format!(
+            " | answer {:>4.0}ms",
+            started.elapsed().as_secs_f64() * 1e3
+        ));
         if stages.tts {
             let chunks: Vec<Duration> = (0..14).map(|_| p.chunk.draw(rng)).collect();
             let renders: Vec<Duration> = (0..15).map(|_| p.frame.draw(rng)).collect();
@@ -183,7 +215,10 @@ async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> Stri
             let mut frames = 0;
             while let Some(chunk) = audio.next().await {
                 if frames == 0 {
-                    line.push_str(&format!(" | first audio {:>4.0}ms", started.elapsed().as_secs_f64() * 1e3));
+                    line.push_str(&format!(
+                        " | first audio {:>4.0}ms",
+                        started.elapsed().as_secs_f64() * 1e3
+                    ));
                 }
                 if stages.avatar {
                     // 25 FPS: one frame per 40 ms chunk, paced in real time.
@@ -210,7 +245,11 @@ async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> Stri
 
 fn main() {
     let args = Args::parse();
-    let wanted: BTreeSet<String> = args.components.iter().map(|c| c.trim().to_ascii_lowercase()).collect();
+    let wanted: BTreeSet<String> = args
+        .components
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
     for c in &wanted {
         if !["stt", "llm", "tts", "avatar"].contains(&c.as_str()) {
             eprintln!("interview: unknown component {c:?}; choose from stt, llm, tts, avatar");
@@ -242,7 +281,10 @@ fn main() {
     );
     let profiler = profiler::init_with(config);
 
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let stages = std::sync::Arc::new(stages);
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     rt.block_on(async {

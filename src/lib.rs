@@ -38,7 +38,10 @@ pub fn init() -> Session {
     }
     #[cfg(not(feature = "enabled"))]
     {
-        profiler_core::session::init_with(Config { enabled: false, ..Config::default() })
+        profiler_core::session::init_with(Config {
+            enabled: false,
+            ..Config::default()
+        })
     }
 }
 
@@ -74,6 +77,8 @@ pub fn turn() -> Turn {
 #[doc(hidden)]
 pub mod __private {
     pub use profiler_core::record::component::Kind;
-    pub use profiler_core::record::{AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site};
+    pub use profiler_core::record::{
+        AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site,
+    };
     pub use tracing;
 }

@@ -60,9 +60,17 @@ fn timed(f: impl FnOnce()) -> Duration {
 fn assert_close(component: &str, mut known: Vec<Duration>) {
     let r = profiler::report();
     let c = &r.components[component];
-    assert_eq!(c.latency.count, known.len() as u64, "{component}: one sample per call");
+    assert_eq!(
+        c.latency.count,
+        known.len() as u64,
+        "{component}: one sample per call"
+    );
     let granularity_ms = 0.01;
-    for (q, reported) in [(0.5, c.latency.median), (0.95, c.latency.p95), (0.99, c.latency.p99)] {
+    for (q, reported) in [
+        (0.5, c.latency.median),
+        (0.95, c.latency.p95),
+        (0.99, c.latency.p99),
+    ] {
         let want = exact(&mut known, q);
         let tol = want * 0.01 + granularity_ms;
         assert!(
@@ -98,7 +106,11 @@ async fn async_stage(d: Duration) -> Duration {
 #[test]
 fn async_percentiles_match_exact_quantiles_across_threads() {
     let _serial = serial();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let known = rt.block_on(async {
         tokio::spawn(async {
             let mut known = Vec::new();
@@ -129,7 +141,11 @@ fn token_stream(first: Duration) -> impl Stream<Item = Duration> {
 #[test]
 fn first_item_percentiles_match_exact_time_to_first_item() {
     let _serial = serial();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let known = rt.block_on(async {
         let mut known = Vec::new();
         for d in plateaus() {

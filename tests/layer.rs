@@ -21,11 +21,19 @@ impl<S: tracing::Subscriber> Layer<S> for Seen {
             }
         }
         attrs.record(&mut V(&mut fields));
-        self.0.lock().unwrap().push(format!("{}{}", attrs.metadata().name(), fields));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{}{}", attrs.metadata().name(), fields));
     }
 }
 
-#[profile(component = "layer_profiled", target_ms = 80, provider = "openai", model = "gpt-4o-mini")]
+#[profile(
+    component = "layer_profiled",
+    target_ms = 80,
+    provider = "openai",
+    model = "gpt-4o-mini"
+)]
 fn profiled_stage(x: u32) -> u32 {
     x + 1
 }
@@ -52,7 +60,9 @@ fn unrelated() -> u8 {
 #[test]
 fn spans_reach_other_subscribers_and_foreign_component_spans_are_aggregated() {
     let seen = Seen::default();
-    let subscriber = tracing_subscriber::registry().with(seen.clone()).with(profiler::layer());
+    let subscriber = tracing_subscriber::registry()
+        .with(seen.clone())
+        .with(profiler::layer());
     tracing::subscriber::with_default(subscriber, || {
         for i in 0..5 {
             assert_eq!(profiled_stage(i), i + 1);
@@ -64,9 +74,17 @@ fn spans_reach_other_subscribers_and_foreign_component_spans_are_aggregated() {
     });
 
     let spans = seen.0.lock().unwrap().clone();
-    let profiled: Vec<_> = spans.iter().filter(|s| s.starts_with("profiled_stage")).collect();
+    let profiled: Vec<_> = spans
+        .iter()
+        .filter(|s| s.starts_with("profiled_stage"))
+        .collect();
     assert_eq!(profiled.len(), 5, "{spans:?}");
-    for field in ["component=\"layer_profiled\"", "provider=\"openai\"", "model=\"gpt-4o-mini\"", "target_ms=80.0"] {
+    for field in [
+        "component=\"layer_profiled\"",
+        "provider=\"openai\"",
+        "model=\"gpt-4o-mini\"",
+        "target_ms=80.0",
+    ] {
         assert!(profiled[0].contains(field), "{} lacks {field}", profiled[0]);
     }
 
@@ -104,12 +122,17 @@ fn profiled_calls_create_no_span_when_only_the_profiler_listens() {
     // The counting layer sits behind a filter that wants nothing, like a
     // subscriber that does not care about these spans.
     let quiet = CountSpans(n.clone()).with_filter(tracing_subscriber::filter::filter_fn(|_| false));
-    let subscriber = tracing_subscriber::registry().with(quiet).with(profiler::layer());
+    let subscriber = tracing_subscriber::registry()
+        .with(quiet)
+        .with(profiler::layer());
     tracing::subscriber::with_default(subscriber, || {
         for _ in 0..100 {
             silent_stage();
         }
     });
     assert_eq!(*n.lock().unwrap(), 0);
-    assert_eq!(profiler::report().components["layer_silent"].counts.samples, 100);
+    assert_eq!(
+        profiler::report().components["layer_silent"].counts.samples,
+        100
+    );
 }

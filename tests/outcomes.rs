@@ -5,7 +5,11 @@ use profiler::profile;
 use std::time::Duration;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[profile(component = "outcomes_errors")]
@@ -27,7 +31,13 @@ fn erroring_calls_are_counted_not_sampled() {
     assert_eq!(c.counts.samples, 8);
     assert_eq!(c.counts.errors, 2);
     assert_eq!(c.latency.count, 8);
-    assert!(r.bottlenecks.iter().any(|b| b.contains("outcomes_errors") && b.contains("2 of 10")), "{:?}", r.bottlenecks);
+    assert!(
+        r.bottlenecks
+            .iter()
+            .any(|b| b.contains("outcomes_errors") && b.contains("2 of 10")),
+        "{:?}",
+        r.bottlenecks
+    );
 }
 
 #[profile(component = "outcomes_async_cancel")]
@@ -67,7 +77,9 @@ fn stream_dropped_before_its_first_item_is_cancelled_not_sampled() {
     rt().block_on(async {
         // Dropped before any item: cancelled, no sample.
         let mut s = Box::pin(audio(true));
-        assert!(tokio::time::timeout(Duration::from_millis(5), s.next()).await.is_err());
+        assert!(tokio::time::timeout(Duration::from_millis(5), s.next())
+            .await
+            .is_err());
         drop(s);
         // Dropped after its first item: the first-item sample stands, the stream is cancelled.
         let mut s = Box::pin(audio(false));
@@ -82,7 +94,10 @@ fn stream_dropped_before_its_first_item_is_cancelled_not_sampled() {
     assert_eq!(c.counts.samples, 2);
     let s = c.stream.as_ref().unwrap();
     assert_eq!((s.completed, s.cancelled), (1, 1));
-    assert_eq!(s.total.count, 1, "only the completed stream has a total time");
+    assert_eq!(
+        s.total.count, 1,
+        "only the completed stream has a total time"
+    );
 }
 
 #[profile(component = "outcomes_panic")]
@@ -99,7 +114,10 @@ fn panicking_call_is_an_error_not_a_sample() {
     assert!(std::panic::catch_unwind(|| explode(true)).is_err());
     let r = profiler::report();
     let c = &r.components["outcomes_panic"];
-    assert_eq!((c.counts.samples, c.counts.errors, c.counts.cancelled), (1, 1, 0));
+    assert_eq!(
+        (c.counts.samples, c.counts.errors, c.counts.cancelled),
+        (1, 1, 0)
+    );
 }
 
 fn spin(d: Duration) {
@@ -122,7 +140,11 @@ fn warm_up_calls_are_left_out() {
     let c = &r.components["outcomes_warmup"];
     assert_eq!(c.counts.warmup_excluded, 3);
     assert_eq!(c.counts.samples, 7);
-    assert!(c.latency.max < 20.0, "slow warm-up calls leaked into latency: {:?}", c.latency);
+    assert!(
+        c.latency.max < 20.0,
+        "slow warm-up calls leaked into latency: {:?}",
+        c.latency
+    );
 }
 
 #[profile(component = "outcomes_concurrent")]
@@ -136,7 +158,9 @@ async fn concurrent_stage(i: u64) -> u64 {
 #[test]
 fn many_concurrent_calls_across_threads_are_all_counted() {
     let total: u64 = rt().block_on(async {
-        let tasks: Vec<_> = (0..2000).map(|i| tokio::spawn(concurrent_stage(i))).collect();
+        let tasks: Vec<_> = (0..2000)
+            .map(|i| tokio::spawn(concurrent_stage(i)))
+            .collect();
         let mut sum = 0;
         for t in tasks {
             sum += t.await.unwrap();

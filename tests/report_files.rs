@@ -5,7 +5,7 @@
 
 use profiler::profile;
 use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
 #[profile(component = "stt", target_ms = 100)]
 fn transcribe(i: u32) -> Result<String, String> {
@@ -18,23 +18,19 @@ fn transcribe(i: u32) -> Result<String, String> {
     }
 }
 
+/// Runs the ignored test `child` with `vars` (GPU sampling off); (success, stdout, stderr).
 fn run_child(child: &str, vars: &[(&str, &str)]) -> (bool, String, String) {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", child, "--ignored", "--nocapture", "--test-threads=1"]);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PROFILER_")) {
-        cmd.env_remove(k);
-    }
-    cmd.env("REPORT_TEST_CHILD", "1").env("PROFILER_GPU", "off").envs(vars.iter().copied());
-    let out = cmd.output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut vars = vars.to_vec();
+    vars.push(("PROFILER_GPU", "off"));
+    let c = common::run_child(child, &vars);
+    (c.ok, c.stdout, c.stderr)
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("profiler-report-test-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "profiler-report-test-{name}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -42,7 +38,7 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 #[ignore = "run by the tests below in a child process"]
 fn child_program() {
-    if std::env::var_os("REPORT_TEST_CHILD").is_none() {
+    if !common::in_child() {
         return;
     }
     let _profiler = profiler::init();
@@ -55,16 +51,32 @@ fn child_program() {
 #[test]
 fn guard_drop_writes_json_with_the_seed_field_paths() {
     let dir = scratch("ok");
-    let (ok, stdout, stderr) = run_child("child_program", &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap())]);
+    let (ok, stdout, stderr) = run_child(
+        "child_program",
+        &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap())],
+    );
     assert!(ok, "{stdout}\n{stderr}");
-    let files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    let json: Vec<&PathBuf> = files.iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let json: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     assert_eq!(json.len(), 1, "{files:?}");
     let name = json[0].file_name().unwrap().to_str().unwrap();
-    assert!(name.starts_with("profile_") && name.len() == "profile_YYYYMMDD_HHMMSS.json".len(), "{name}");
-    assert!(files.iter().all(|p| !p.to_string_lossy().contains(".tmp")), "no temp file left: {files:?}");
+    assert!(
+        name.starts_with("profile_") && name.len() == "profile_YYYYMMDD_HHMMSS.json".len(),
+        "{name}"
+    );
+    assert!(
+        files.iter().all(|p| !p.to_string_lossy().contains(".tmp")),
+        "no temp file left: {files:?}"
+    );
 
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json[0]).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json[0]).unwrap()).unwrap();
     for path in [
         "/schema",
         "/timestamp",
@@ -91,9 +103,16 @@ fn guard_drop_writes_json_with_the_seed_field_paths() {
     }
     assert_eq!(v.pointer("/components/stt/counts/samples").unwrap(), 9);
     assert_eq!(v.pointer("/components/stt/counts/errors").unwrap(), 1);
-    let p95 = v.pointer("/components/stt/latency/p95").unwrap().as_f64().unwrap();
+    let p95 = v
+        .pointer("/components/stt/latency/p95")
+        .unwrap()
+        .as_f64()
+        .unwrap();
     assert!((2.0..50.0).contains(&p95), "{p95}");
-    assert!(stdout.contains("【stt】") && stdout.contains("P95"), "console report on stdout:\n{stdout}");
+    assert!(
+        stdout.contains("【stt】") && stdout.contains("P95"),
+        "console report on stdout:\n{stdout}"
+    );
     assert!(stdout.contains("report written to"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -103,31 +122,56 @@ fn unwritable_directory_is_one_clear_error_and_the_report_still_reaches_stdout()
     let blocker = scratch("blocked");
     std::fs::write(&blocker, "a file where the directory should be").unwrap();
     let dir = blocker.join("reports");
-    let (ok, stdout, stderr) = run_child("child_program", &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap())]);
+    let (ok, stdout, stderr) = run_child(
+        "child_program",
+        &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap())],
+    );
     assert!(ok, "the program goes on: {stdout}\n{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("profiler:")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("profiler:"))
+        .collect();
     assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains("cannot create the report directory") && errors[0].contains("PROFILER_OUTPUT_DIR"), "{stderr}");
+    assert!(
+        errors[0].contains("cannot create the report directory")
+            && errors[0].contains("PROFILER_OUTPUT_DIR"),
+        "{stderr}"
+    );
     assert!(stdout.contains("program still running after its calls"));
-    assert!(stdout.contains("【stt】") && stdout.contains("P95"), "report on stdout:\n{stdout}");
+    assert!(
+        stdout.contains("【stt】") && stdout.contains("P95"),
+        "report on stdout:\n{stdout}"
+    );
     let _ = std::fs::remove_file(&blocker);
 }
 
 #[test]
 fn korean_report_on_request() {
     let dir = scratch("ko");
-    let (ok, stdout, stderr) =
-        run_child("child_program", &[("PROFILER_OUTPUT_DIR", dir.to_str().unwrap()), ("PROFILER_LANG", "ko"), ("PROFILER_FORMATS", "console")]);
+    let (ok, stdout, stderr) = run_child(
+        "child_program",
+        &[
+            ("PROFILER_OUTPUT_DIR", dir.to_str().unwrap()),
+            ("PROFILER_LANG", "ko"),
+            ("PROFILER_FORMATS", "console"),
+        ],
+    );
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("프로파일링 결과") && stdout.contains("레이턴시"), "{stdout}");
-    assert!(stdout.contains("병목 구간") && stdout.contains("호출 10회 중 1회 실패"), "{stdout}");
+    assert!(
+        stdout.contains("프로파일링 결과") && stdout.contains("레이턴시"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("병목 구간") && stdout.contains("호출 10회 중 1회 실패"),
+        "{stdout}"
+    );
     assert!(!dir.exists(), "console only: no files");
 }
 
 #[test]
 #[ignore = "run by periodic_reports_for_long_running_servers"]
 fn child_server() {
-    if std::env::var_os("REPORT_TEST_CHILD").is_none() {
+    if !common::in_child() {
         return;
     }
     let _profiler = profiler::init();
@@ -162,11 +206,17 @@ fn periodic_reports_for_long_running_servers() {
     let mut samples: Vec<u64> = reports
         .iter()
         .map(|p| {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            v.pointer("/components/stt/counts/samples").and_then(|n| n.as_u64()).unwrap_or(0)
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            v.pointer("/components/stt/counts/samples")
+                .and_then(|n| n.as_u64())
+                .unwrap_or(0)
         })
         .collect();
     samples.sort();
-    assert!(samples[0] > 0 && samples[0] < *samples.last().unwrap(), "later dumps hold more calls: {samples:?}");
+    assert!(
+        samples[0] > 0 && samples[0] < *samples.last().unwrap(),
+        "later dumps hold more calls: {samples:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

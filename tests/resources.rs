@@ -4,6 +4,8 @@
 //! Every test takes `LOCK`: RSS is process-wide, and sessions and GPU samplers are
 //! global, so these tests must not overlap.
 
+mod common;
+
 use futures::{FutureExt, Stream, StreamExt};
 use profiler::analyse::{self, Extras};
 use profiler::report::model::{FindingKind, GpuPoint, GpuReport, LeakVerdict, Severity};
@@ -425,8 +427,9 @@ fn gpu_switched_off_gives_the_reason_and_no_warning() {
 
 /// Runs in a child process (see the next test) so its stderr can be read.
 #[test]
+#[ignore = "run by a_missing_gpu_is_one_warning_line_per_process"]
 fn child_two_sessions_without_a_gpu() {
-    if std::env::var_os("RESOURCES_CHILD").is_none() {
+    if !common::in_child() {
         return;
     }
     for _ in 0..2 {
@@ -439,22 +442,9 @@ fn child_two_sessions_without_a_gpu() {
 
 #[test]
 fn a_missing_gpu_is_one_warning_line_per_process() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_two_sessions_without_a_gpu",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("RESOURCES_CHILD", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let child = common::run_child("child_two_sessions_without_a_gpu", &[]);
+    assert!(child.ok, "{}", child.stderr);
+    let stderr = child.stderr;
     let warnings: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("GPU metrics unavailable"))

@@ -2,8 +2,9 @@
 //! binary again as a child process with the variables set, so the real environment
 //! path (parsed once, on the first call) is what is tested.
 
+mod common;
+
 use profiler::profile;
-use std::process::Command;
 
 #[profile(component = "stt")]
 fn stt(i: u64) -> u64 {
@@ -15,26 +16,14 @@ fn llm(i: u64) -> u64 {
     i + 1
 }
 
-/// Runs `child` (an ignored test of this file) with `vars`; returns its stderr.
+/// Runs the ignored test `child` with `vars`; returns its stderr.
 fn run_child(child: &str, vars: &[(&str, &str)]) -> String {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
-    cmd.args(["--exact", child, "--ignored", "--nocapture", "--test-threads=1"]);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PROFILER_")) {
-        cmd.env_remove(k);
-    }
-    cmd.env("TOGGLES_TEST_CHILD", "1").envs(vars.iter().copied());
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "child {child} failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "child {child} did not run:\n{stdout}");
-    stderr
+    let c = common::run_child(child, vars);
+    assert!(c.ok, "child {child} failed:\n{}\n{}", c.stdout, c.stderr);
+    c.stderr
 }
 
-fn in_child() -> bool {
-    std::env::var_os("TOGGLES_TEST_CHILD").is_some()
-}
+use common::in_child;
 
 fn calls() {
     for i in 0..1000 {
@@ -99,11 +88,27 @@ fn child_sampling() {
 
 #[test]
 fn invalid_value_warns_once_and_uses_the_default() {
-    let stderr = run_child("child_invalid", &[("PROFILER_SAMPLE_RATE", "half"), ("PROFILER_WARMUP", "-2")]);
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("profiler:")).collect();
+    let stderr = run_child(
+        "child_invalid",
+        &[("PROFILER_SAMPLE_RATE", "half"), ("PROFILER_WARMUP", "-2")],
+    );
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("profiler:"))
+        .collect();
     assert_eq!(lines.len(), 2, "one line per invalid variable: {stderr}");
-    assert!(lines.iter().any(|l| l.contains("PROFILER_SAMPLE_RATE") && l.contains("0 to 1")), "{stderr}");
-    assert!(lines.iter().any(|l| l.contains("PROFILER_WARMUP") && l.contains("whole number")), "{stderr}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("PROFILER_SAMPLE_RATE") && l.contains("0 to 1")),
+        "{stderr}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("PROFILER_WARMUP") && l.contains("whole number")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -115,12 +120,21 @@ fn child_invalid() {
     calls();
     calls();
     let r = profiler::report();
-    assert_eq!(r.components["stt"].counts.samples, 2000, "defaults: every call, no warm-up");
+    assert_eq!(
+        r.components["stt"].counts.samples, 2000,
+        "defaults: every call, no warm-up"
+    );
 }
 
 #[test]
 fn warm_up_and_target_from_the_environment() {
-    run_child("child_warmup_target", &[("PROFILER_WARMUP", "10"), ("PROFILER_TARGET_LLM_MS", "0.000001")]);
+    run_child(
+        "child_warmup_target",
+        &[
+            ("PROFILER_WARMUP", "10"),
+            ("PROFILER_TARGET_LLM_MS", "0.000001"),
+        ],
+    );
 }
 
 #[test]

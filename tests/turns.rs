@@ -51,7 +51,11 @@ async fn one_turn() {
 
 #[test]
 fn turn_reports_e2e_to_first_audio_and_stage_shares() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         for _ in 0..6 {
             tokio::spawn(one_turn()).await.unwrap();
@@ -81,19 +85,45 @@ fn turn_reports_e2e_to_first_audio_and_stage_shares() {
     measured.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let (min, max) = (ms(measured[0]), ms(measured[measured.len() - 1]));
-    assert!((turn.latency.min - min).abs() < min * 0.05 + 0.5, "E2E min {} vs measured {min}", turn.latency.min);
-    assert!((turn.latency.max - max).abs() < max * 0.05 + 0.5, "E2E max {} vs measured {max}", turn.latency.max);
+    assert!(
+        (turn.latency.min - min).abs() < min * 0.05 + 0.5,
+        "E2E min {} vs measured {min}",
+        turn.latency.min
+    );
+    assert!(
+        (turn.latency.max - max).abs() < max * 0.05 + 0.5,
+        "E2E max {} vs measured {max}",
+        turn.latency.max
+    );
     let (stt, tts) = (&r.components["stt"], &r.components["tts"]);
-    assert!(turn.latency.min < stt.latency.mean * 1.5, "the sync turn responded right after STT");
-    assert!(turn.latency.median > stt.latency.mean + tts.latency.mean, "pipeline turns wait for LLM and TTS");
+    assert!(
+        turn.latency.min < stt.latency.mean * 1.5,
+        "the sync turn responded right after STT"
+    );
+    assert!(
+        turn.latency.median > stt.latency.mean + tts.latency.mean,
+        "pipeline turns wait for LLM and TTS"
+    );
 
     let share = |n: &str| turns.shares_pct.get(n).copied().unwrap_or(0.0);
     let sum: f64 = turns.shares_pct.values().sum();
-    assert!(sum > 70.0 && sum <= 100.5, "sequential stages fill most of the turn: {sum}% ({:?})", turns.shares_pct);
-    assert!(share("llm") > share("tts") && share("tts") > share("stt") * 0.8, "{:?}", turns.shares_pct);
+    assert!(
+        sum > 70.0 && sum <= 100.5,
+        "sequential stages fill most of the turn: {sum}% ({:?})",
+        turns.shares_pct
+    );
+    assert!(
+        share("llm") > share("tts") && share("tts") > share("stt") * 0.8,
+        "{:?}",
+        turns.shares_pct
+    );
     // Each share matches the stage's own time over the turns' total time.
     let turn_ms = turns.mean_turn_ms * turns.count as f64;
     let stt_expected = stt.latency.mean * stt.counts.samples as f64 * 100.0 / turn_ms;
-    assert!((share("stt") - stt_expected).abs() < 3.0, "stt share {} vs {stt_expected}", share("stt"));
+    assert!(
+        (share("stt") - stt_expected).abs() < 3.0,
+        "stt share {} vs {stt_expected}",
+        share("stt")
+    );
     assert_eq!(r.components["stt"].turn_share_pct, Some(share("stt")));
 }

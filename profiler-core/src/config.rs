@@ -132,7 +132,10 @@ fn parse_bool(s: &str) -> Option<bool> {
 }
 
 fn parse_ranged(s: &str, lo: u64, hi: u64) -> Option<u64> {
-    s.trim().parse::<u64>().ok().filter(|v| (lo..=hi).contains(v))
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (lo..=hi).contains(v))
 }
 
 impl Config {
@@ -143,18 +146,24 @@ impl Config {
     }
 
     /// Reads `PROFILER_*` toggles from `vars` (name, value) pairs.
-    pub fn from_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> (Config, Vec<ConfigWarning>) {
+    pub fn from_vars<'a>(
+        vars: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> (Config, Vec<ConfigWarning>) {
         let mut c = Config::default();
         let mut warnings = Vec::new();
-        let mut warn = |variable: &str, value: &str, expected: &'static str, default_used: String| {
-            warnings.push(ConfigWarning {
-                variable: variable.to_string(),
-                value: value.to_string(),
-                expected,
-                default_used,
-            })
-        };
-        let mut vars: Vec<(&str, &str)> = vars.into_iter().filter(|(k, _)| k.starts_with("PROFILER_")).collect();
+        let mut warn =
+            |variable: &str, value: &str, expected: &'static str, default_used: String| {
+                warnings.push(ConfigWarning {
+                    variable: variable.to_string(),
+                    value: value.to_string(),
+                    expected,
+                    default_used,
+                })
+            };
+        let mut vars: Vec<(&str, &str)> = vars
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("PROFILER_"))
+            .collect();
         vars.sort();
         for (key, value) in vars {
             let on_off = "on/off, true/false, 1/0 or yes/no";
@@ -170,14 +179,24 @@ impl Config {
                         .filter(|s| !s.is_empty())
                         .collect();
                     if names.is_empty() {
-                        warn(key, value, "comma-separated component names or `all`", "all".into());
+                        warn(
+                            key,
+                            value,
+                            "comma-separated component names or `all`",
+                            "all".into(),
+                        );
                     } else if !names.contains("all") && !names.contains("*") {
                         c.components = names;
                     }
                 }
                 "PROFILER_SAMPLE_RATE" => match value.trim().parse::<f64>() {
                     Ok(r) if (0.0..=1.0).contains(&r) => c.sample_rate = r,
-                    _ => warn(key, value, "a number from 0 to 1 (e.g. 0.1 for one call in ten)", "1".into()),
+                    _ => warn(
+                        key,
+                        value,
+                        "a number from 0 to 1 (e.g. 0.1 for one call in ten)",
+                        "1".into(),
+                    ),
                 },
                 "PROFILER_OUTPUT_DIR" => {
                     if value.trim().is_empty() {
@@ -205,7 +224,12 @@ impl Config {
                     if ok {
                         c.formats = f;
                     } else {
-                        warn(key, value, "comma-separated json, console, charts, or none", "json,console,charts".into());
+                        warn(
+                            key,
+                            value,
+                            "comma-separated json, console, charts, or none",
+                            "json,console,charts".into(),
+                        );
                     }
                 }
                 "PROFILER_WARMUP" => match parse_ranged(value, 0, u64::MAX) {
@@ -230,26 +254,49 @@ impl Config {
                 },
                 "PROFILER_MEMORY_OVERHEAD_PCT" => match value.trim().parse::<f64>() {
                     Ok(p) if (0.0..=100.0).contains(&p) => c.memory_overhead_pct = p,
-                    _ => warn(key, value, "a percentage from 0 to 100 (0: no per-call memory reads)", "1".into()),
+                    _ => warn(
+                        key,
+                        value,
+                        "a percentage from 0 to 100 (0: no per-call memory reads)",
+                        "1".into(),
+                    ),
                 },
                 "PROFILER_REPORT_INTERVAL_SEC" => match parse_ranged(value, 0, 86_400) {
                     Some(n) => c.report_interval_sec = n,
-                    None => warn(key, value, "seconds from 1 to 86400, or 0 for no periodic report", "0".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "seconds from 1 to 86400, or 0 for no periodic report",
+                        "0".into(),
+                    ),
                 },
                 "PROFILER_CHART_FONT" => {
                     if value.trim().is_empty() {
-                        warn(key, value, "the path of a TTF/OTF font file", "the fonts found on this system".into());
+                        warn(
+                            key,
+                            value,
+                            "the path of a TTF/OTF font file",
+                            "the fonts found on this system".into(),
+                        );
                     } else {
                         c.chart_font = Some(PathBuf::from(value));
                     }
                 }
                 _ => {
-                    if let Some(name) = key.strip_prefix("PROFILER_TARGET_").and_then(|k| k.strip_suffix("_MS")) {
+                    if let Some(name) = key
+                        .strip_prefix("PROFILER_TARGET_")
+                        .and_then(|k| k.strip_suffix("_MS"))
+                    {
                         match value.trim().parse::<f64>() {
                             Ok(ms) if ms.is_finite() && ms > 0.0 => {
                                 c.targets_ms.insert(name.to_ascii_lowercase(), ms);
                             }
-                            _ => warn(key, value, "a positive number of milliseconds", "the built-in target".into()),
+                            _ => warn(
+                                key,
+                                value,
+                                "a positive number of milliseconds",
+                                "the built-in target".into(),
+                            ),
                         }
                     } else {
                         warn(
@@ -330,10 +377,19 @@ mod tests {
         ]);
         assert!(w.is_empty(), "{w:?}");
         assert!(!c.enabled);
-        assert!(c.component_enabled("stt") && c.component_enabled("LLM") && !c.component_enabled("tts"));
+        assert!(
+            c.component_enabled("stt") && c.component_enabled("LLM") && !c.component_enabled("tts")
+        );
         assert_eq!(c.sample_rate, 0.25);
         assert_eq!(c.output_dir, PathBuf::from("out"));
-        assert_eq!(c.formats, Formats { json: true, console: false, charts: false });
+        assert_eq!(
+            c.formats,
+            Formats {
+                json: true,
+                console: false,
+                charts: false
+            }
+        );
         assert_eq!(c.warmup, 3);
         assert_eq!(c.lang, Lang::Ko);
         assert_eq!(c.targets_ms.get("tts"), Some(&150.0));
@@ -352,8 +408,17 @@ mod tests {
         ]);
         assert_eq!(c, Config::default());
         assert_eq!(w.len(), 4);
-        let line = w.iter().find(|w| w.variable == "PROFILER_SAMPLE_RATE").unwrap().to_string();
-        assert!(line.contains("PROFILER_SAMPLE_RATE") && line.contains("0 to 1") && line.contains("using 1"), "{line}");
+        let line = w
+            .iter()
+            .find(|w| w.variable == "PROFILER_SAMPLE_RATE")
+            .unwrap()
+            .to_string();
+        assert!(
+            line.contains("PROFILER_SAMPLE_RATE")
+                && line.contains("0 to 1")
+                && line.contains("using 1"),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
     }
 }

@@ -88,8 +88,15 @@ thread_local! {
     static KNOWN: RefCell<HashMap<String, Option<&'static ComponentState>>> = RefCell::new(HashMap::new());
 }
 
-fn resolve(name: &str, span_name: &'static str, target_ms: Option<f64>) -> Option<&'static ComponentState> {
-    let cached = KNOWN.try_with(|k| k.borrow().get(name).copied()).ok().flatten();
+fn resolve(
+    name: &str,
+    span_name: &'static str,
+    target_ms: Option<f64>,
+) -> Option<&'static ComponentState> {
+    let cached = KNOWN
+        .try_with(|k| k.borrow().get(name).copied())
+        .ok()
+        .flatten();
     if let Some(c) = cached {
         return c;
     }
@@ -123,13 +130,17 @@ where
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let Some(name) = fields.component else { return };
-        let mut call = Call::for_component(resolve(&name, attrs.metadata().name(), fields.target_ms));
+        let mut call =
+            Call::for_component(resolve(&name, attrs.metadata().name(), fields.target_ms));
         if !call.is_active() {
             return;
         }
         call.begin_detached();
         if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(Timing { call, errored: false });
+            span.extensions_mut().insert(Timing {
+                call,
+                errored: false,
+            });
         }
     }
 
@@ -148,7 +159,11 @@ where
         let Some(span) = ctx.span(&id) else { return };
         let timing = span.extensions_mut().remove::<Timing>();
         if let Some(t) = timing {
-            t.call.finish(if t.errored { Outcome::Error } else { Outcome::Ok });
+            t.call.finish(if t.errored {
+                Outcome::Error
+            } else {
+                Outcome::Ok
+            });
         }
     }
 }

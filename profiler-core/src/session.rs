@@ -47,7 +47,10 @@ pub fn init_with(cfg: Config) -> Session {
 fn start(cfg: Config) -> Session {
     crate::record::clock::epoch();
     if !cfg.enabled {
-        return Session { active: None, periodic: None };
+        return Session {
+            active: None,
+            periodic: None,
+        };
     }
     let cfg = Arc::new(cfg);
     let active = Arc::new(Active {
@@ -64,7 +67,9 @@ fn start(cfg: Config) -> Session {
             .name("profiler-report".into())
             .spawn(move || loop {
                 let guard = s.0.lock().unwrap_or_else(|e| e.into_inner());
-                let (stopped, _) = s.1.wait_timeout(guard, every).unwrap_or_else(|e| e.into_inner());
+                let (stopped, _) =
+                    s.1.wait_timeout(guard, every)
+                        .unwrap_or_else(|e| e.into_inner());
                 if *stopped {
                     break;
                 }
@@ -111,7 +116,8 @@ pub struct Written {
 pub fn emit(report: &Report, dir: &std::path::Path, formats: config::Formats) -> Written {
     let mut w = Written::default();
     // One directory problem is one error line, not one per file.
-    let dir_ok = !(formats.json || formats.charts) || json::ensure_dir(dir).map_err(|e| w.errors.push(e)).is_ok();
+    let dir_ok = !(formats.json || formats.charts)
+        || json::ensure_dir(dir).map_err(|e| w.errors.push(e)).is_ok();
     if dir_ok && formats.json {
         match json::write(report, dir) {
             Ok(p) => w.json = Some(p),
@@ -120,7 +126,8 @@ pub fn emit(report: &Report, dir: &std::path::Path, formats: config::Formats) ->
     }
     #[cfg(feature = "charts")]
     if dir_ok && formats.charts {
-        match crate::report::charts::write_all(report, dir, config::active().chart_font.as_deref()) {
+        match crate::report::charts::write_all(report, dir, config::active().chart_font.as_deref())
+        {
             Ok(paths) => w.charts = paths,
             Err(e) => w.errors.push(e),
         }
@@ -140,7 +147,11 @@ pub fn emit(report: &Report, dir: &std::path::Path, formats: config::Formats) ->
         if charts.is_empty() {
             println!("profiler: report written to {}", p.display());
         } else {
-            println!("profiler: report written to {} (charts: {})", p.display(), charts.join(", "));
+            println!(
+                "profiler: report written to {} (charts: {})",
+                p.display(),
+                charts.join(", ")
+            );
         }
     }
     w

@@ -26,25 +26,36 @@ pub struct Args {
 
 fn lit_str(e: &Expr, key: &str) -> syn::Result<LitStr> {
     match e {
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
             if s.value().trim().is_empty() {
-                Err(syn::Error::new(s.span(), format!("`{key}` must not be empty")))
+                Err(syn::Error::new(
+                    s.span(),
+                    format!("`{key}` must not be empty"),
+                ))
             } else {
                 Ok(s.clone())
             }
         }
-        other => Err(syn::Error::new(other.span(), format!("`{key}` expects a string literal, e.g. {key} = \"tts\""))),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{key}` expects a string literal, e.g. {key} = \"tts\""),
+        )),
     }
 }
 
-const NEGATIVE: &str = "`target_ms` must be positive: a target is the P95 latency budget in milliseconds";
+const NEGATIVE: &str =
+    "`target_ms` must be positive: a target is the P95 latency budget in milliseconds";
 
 fn positive_number(e: &Expr) -> syn::Result<f64> {
     let bad = |span: Span| {
         syn::Error::new(span, "`target_ms` expects a positive number of milliseconds, e.g. target_ms = 200 or target_ms = 16.7")
     };
     match e {
-        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => {
             // `-200` may arrive as one negative literal.
             let v: f64 = i.base10_parse()?;
             if v < 0.0 {
@@ -55,7 +66,9 @@ fn positive_number(e: &Expr) -> syn::Result<f64> {
                 Err(bad(i.span()))
             }
         }
-        Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => {
             let v: f64 = f.base10_parse()?;
             if v < 0.0 {
                 Err(syn::Error::new(f.span(), NEGATIVE))
@@ -65,15 +78,22 @@ fn positive_number(e: &Expr) -> syn::Result<f64> {
                 Err(bad(f.span()))
             }
         }
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), .. }) => Err(syn::Error::new(e.span(), NEGATIVE)),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_), ..
+        }) => Err(syn::Error::new(e.span(), NEGATIVE)),
         other => Err(bad(other.span())),
     }
 }
 
 fn whole_number(e: &Expr, key: &str) -> syn::Result<u64> {
     match e {
-        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse(),
-        other => Err(syn::Error::new(other.span(), format!("`{key}` expects a whole number of calls, e.g. {key} = 3"))),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse(),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{key}` expects a whole number of calls, e.g. {key} = 3"),
+        )),
     }
 }
 
@@ -88,7 +108,10 @@ impl Args {
 
     fn add_label(&mut self, key: String, value: LitStr, span: Span) -> syn::Result<()> {
         if self.labels.iter().any(|(k, _)| *k == key) {
-            return Err(syn::Error::new(span, format!("label `{key}` is given twice")));
+            return Err(syn::Error::new(
+                span,
+                format!("label `{key}` is given twice"),
+            ));
         }
         self.labels.push((key, value));
         Ok(())
@@ -101,7 +124,11 @@ impl Parse for Args {
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated(input)?;
         for meta in metas {
             let span = meta.span();
-            let key = meta.path().get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let key = meta
+                .path()
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
             match (&meta, key.as_str()) {
                 (Meta::NameValue(nv), "component") => {
                     let v = lit_str(&nv.value, "component")?;
@@ -119,37 +146,63 @@ impl Parse for Args {
                     let v = whole_number(&nv.value, "warmup")?;
                     Args::set(&mut args.warmup, v, span, "warmup")?
                 }
-                (Meta::Path(_), "first_item") => Args::set(&mut args.first_item, span, span, "first_item")?,
+                (Meta::Path(_), "first_item") => {
+                    Args::set(&mut args.first_item, span, span, "first_item")?
+                }
                 (Meta::Path(_), "frame") => Args::set(&mut args.frame, span, span, "frame")?,
                 (Meta::NameValue(nv), k) if LABEL_KEYS.contains(&k) => {
                     let v = lit_str(&nv.value, k)?;
                     args.add_label(k.to_string(), v, span)?
                 }
                 (Meta::List(list), "labels") => {
-                    let inner = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
+                    let inner =
+                        list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
                     for m in inner {
                         let Meta::NameValue(nv) = &m else {
-                            return Err(syn::Error::new(m.span(), "labels are written key = \"value\""));
+                            return Err(syn::Error::new(
+                                m.span(),
+                                "labels are written key = \"value\"",
+                            ));
                         };
                         let Some(k) = nv.path.get_ident() else {
-                            return Err(syn::Error::new(nv.path.span(), "a label key is a plain identifier"));
+                            return Err(syn::Error::new(
+                                nv.path.span(),
+                                "a label key is a plain identifier",
+                            ));
                         };
                         let v = lit_str(&nv.value, &k.to_string())?;
                         args.add_label(k.to_string(), v, m.span())?;
                     }
                 }
-                (_, "component" | "name" | "target_ms" | "warmup" | "first_item" | "frame" | "labels")
+                (
+                    _,
+                    "component" | "name" | "target_ms" | "warmup" | "first_item" | "frame"
+                    | "labels",
+                )
                 | (_, "provider" | "model" | "device" | "stage" | "version") => {
-                    return Err(syn::Error::new(span, format!("`{key}` is written the wrong way; {EXPECTED}")));
+                    return Err(syn::Error::new(
+                        span,
+                        format!("`{key}` is written the wrong way; {EXPECTED}"),
+                    ));
                 }
                 _ => {
-                    let shown = if key.is_empty() { "this argument".to_string() } else { format!("`{key}`") };
-                    return Err(syn::Error::new(span, format!("unknown argument {shown}; {EXPECTED}")));
+                    let shown = if key.is_empty() {
+                        "this argument".to_string()
+                    } else {
+                        format!("`{key}`")
+                    };
+                    return Err(syn::Error::new(
+                        span,
+                        format!("unknown argument {shown}; {EXPECTED}"),
+                    ));
                 }
             }
         }
         if let (Some(f), Some(_)) = (args.frame, args.first_item) {
-            return Err(syn::Error::new(f, "`frame` and `first_item` cannot be combined"));
+            return Err(syn::Error::new(
+                f,
+                "`frame` and `first_item` cannot be combined",
+            ));
         }
         Ok(args)
     }

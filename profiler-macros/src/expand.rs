@@ -91,13 +91,27 @@ fn stream_return(ty: &Type) -> Option<(StreamShape, bool)> {
 }
 
 pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
-    let ItemFn { attrs, vis, sig, block } = item;
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = item;
     if let Some(c) = &sig.constness {
-        return Err(syn::Error::new(c.span(), "#[profile] cannot measure a `const fn`"));
+        return Err(syn::Error::new(
+            c.span(),
+            "#[profile] cannot measure a `const fn`",
+        ));
     }
     let fn_name = sig.ident.to_string();
-    let component = args.component.clone().unwrap_or_else(|| LitStr::new(&fn_name, sig.ident.span()));
-    let name = args.name.clone().unwrap_or_else(|| LitStr::new(&fn_name, sig.ident.span()));
+    let component = args
+        .component
+        .clone()
+        .unwrap_or_else(|| LitStr::new(&fn_name, sig.ident.span()));
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| LitStr::new(&fn_name, sig.ident.span()));
     let is_async = sig.asyncness.is_some();
 
     let ret_ty: Option<&Type> = match &sig.output {
@@ -107,7 +121,10 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     let stream = match (args.first_item, ret_ty) {
         (None, _) => None,
         (Some(span), None) => {
-            return Err(syn::Error::new(span, "`first_item` needs a function that returns a Stream; this one returns `()`"));
+            return Err(syn::Error::new(
+                span,
+                "`first_item` needs a function that returns a Stream; this one returns `()`",
+            ));
         }
         (Some(span), Some(t)) => match stream_return(t) {
             Some(s) => Some(s),

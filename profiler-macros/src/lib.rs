@@ -37,5 +37,7 @@ pub fn profile(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !cfg!(feature = "enabled") {
         return quote::quote!(#func).into();
     }
-    expand::expand(args, func).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand::expand(args, func)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }

@@ -131,14 +131,17 @@ pub struct Totals {
 
 impl Totals {
     pub(crate) const fn new() -> Self {
-        Totals { components: Vec::new() }
+        Totals {
+            components: Vec::new(),
+        }
     }
 
     pub(crate) fn absorb_shard(&mut self, shard: &Shard) {
         for (id, cell) in shard.cells() {
             let id = id as usize;
             if self.components.len() <= id {
-                self.components.resize_with(id + 1, ComponentTotals::default);
+                self.components
+                    .resize_with(id + 1, ComponentTotals::default);
             }
             self.components[id].absorb_cell(cell);
         }
@@ -177,10 +180,17 @@ pub fn snapshot() -> Snapshot {
         .enumerate()
         .map(|(id, meta)| ComponentSnapshot {
             meta,
-            totals: totals.components.get_mut(id).map(std::mem::take).unwrap_or_default(),
+            totals: totals
+                .components
+                .get_mut(id)
+                .map(std::mem::take)
+                .unwrap_or_default(),
         })
         .collect();
-    Snapshot { components, taken_at }
+    Snapshot {
+        components,
+        taken_at,
+    }
 }
 
 /// Bytes the recording shards hold (grows with components and threads, not calls).

@@ -50,7 +50,14 @@ pub fn severity_word(s: Severity, lang: Lang) -> &'static str {
 }
 
 /// "NAME: P95 220.45ms exceeds its 200ms target by 10.2% (warning)".
-pub fn latency_message(name: &str, what: &str, p95: f64, target: f64, sev: Severity, lang: Lang) -> String {
+pub fn latency_message(
+    name: &str,
+    what: &str,
+    p95: f64,
+    target: f64,
+    sev: Severity,
+    lang: Lang,
+) -> String {
     let over = (p95 / target - 1.0) * 100.0;
     match lang {
         Lang::En => format!(

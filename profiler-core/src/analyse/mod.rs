@@ -41,7 +41,11 @@ fn component_report(c: &ComponentSnapshot, cfg: &Config) -> ComponentReport {
         (Some(a), Some(b)) => crate::record::clock::nanos_between(a, b) as f64 / 1e9,
         _ => 0.0,
     };
-    let rate = if cfg.sample_rate > 0.0 { cfg.sample_rate } else { 1.0 };
+    let rate = if cfg.sample_rate > 0.0 {
+        cfg.sample_rate
+    } else {
+        1.0
+    };
     let throughput = if active_sec > 0.0 {
         latency.count as f64 / active_sec / rate
     } else {
@@ -74,8 +78,16 @@ fn component_report(c: &ComponentSnapshot, cfg: &Config) -> ComponentReport {
         let total = stats::latency_stats(&t.stream_total);
         let stream_secs = total.mean * total.count as f64 / 1e3;
         StreamReport {
-            items_per_stream: if total.count > 0 { t.items as f64 / (t.streams_completed + t.streams_cancelled) as f64 } else { 0.0 },
-            items_per_sec: if stream_secs > 0.0 { t.items as f64 / stream_secs } else { 0.0 },
+            items_per_stream: if total.count > 0 {
+                t.items as f64 / (t.streams_completed + t.streams_cancelled) as f64
+            } else {
+                0.0
+            },
+            items_per_sec: if stream_secs > 0.0 {
+                t.items as f64 / stream_secs
+            } else {
+                0.0
+            },
             total,
             completed: t.streams_completed,
             cancelled: t.streams_cancelled,
@@ -134,7 +146,8 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
         }
         let mut r = component_report(c, cfg);
         if let Some((bytes, count)) = extras.allocations.get(&c.meta.name) {
-            let calls = (r.counts.samples + r.counts.errors + r.counts.warmup_excluded).max(1) as f64;
+            let calls =
+                (r.counts.samples + r.counts.errors + r.counts.warmup_excluded).max(1) as f64;
             r.allocations = Some(AllocationReport {
                 bytes: *bytes,
                 count: *count,
@@ -150,11 +163,21 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
         .components
         .iter()
         .find(|c| c.meta.kind == Kind::Turn)
-        .map(|c| (c.totals.turn_ns, c.totals.stream_total.len(), c.totals.stream_total.mean()));
+        .map(|c| {
+            (
+                c.totals.turn_ns,
+                c.totals.stream_total.len(),
+                c.totals.stream_total.mean(),
+            )
+        });
     let mut turns = None;
     if let Some((total_ns, count, mean_ns)) = turn_total.filter(|t| t.0 > 0) {
         let mut shares = IndexMap::new();
-        for c in snap.components.iter().filter(|c| c.meta.kind != Kind::Turn && c.totals.turn_ns > 0) {
+        for c in snap
+            .components
+            .iter()
+            .filter(|c| c.meta.kind != Kind::Turn && c.totals.turn_ns > 0)
+        {
             let pct = c.totals.turn_ns as f64 * 100.0 / total_ns as f64;
             shares.insert(c.meta.name.clone(), pct);
             if let Some(r) = components.get_mut(&c.meta.name) {
@@ -202,11 +225,19 @@ pub fn assess(report: &mut Report) {
         .map(|t| {
             let mut v: Vec<_> = t.shares_pct.iter().collect();
             v.sort_by(|a, b| b.1.total_cmp(a.1));
-            v.iter().take(3).map(|(n, p)| format!("{n} {p:.0}%")).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .take(3)
+                .map(|(n, p)| format!("{n} {p:.0}%"))
+                .collect::<Vec<_>>()
+                .join(", ")
         })
         .unwrap_or_default();
     for (name, c) in report.components.iter_mut() {
-        let fam = if c.kind == Kind::Turn { Family::Turn } else { advice::family(name) };
+        let fam = if c.kind == Kind::Turn {
+            Family::Turn
+        } else {
+            advice::family(name)
+        };
         c.severity = Severity::Good;
         c.target_ratio = None;
         if let (Some(target), true) = (c.target_ms, c.latency.count > 0) {
@@ -217,12 +248,23 @@ pub fn assess(report: &mut Report) {
                 let label = advice::latency_label(fam, c.kind == Kind::FirstItem);
                 findings.push(Finding {
                     component: name.clone(),
-                    kind: if c.kind == Kind::Turn { FindingKind::Turn } else { FindingKind::Latency },
+                    kind: if c.kind == Kind::Turn {
+                        FindingKind::Turn
+                    } else {
+                        FindingKind::Latency
+                    },
                     severity: c.severity,
                     measured: c.latency.p95,
                     target,
                     unit: "ms".into(),
-                    message: advice::latency_message(name, label, c.latency.p95, target, c.severity, lang),
+                    message: advice::latency_message(
+                        name,
+                        label,
+                        c.latency.p95,
+                        target,
+                        c.severity,
+                        lang,
+                    ),
                     recommendation: advice::latency_recommendation(name, fam, lang, &top_stages),
                 });
             }
@@ -230,11 +272,16 @@ pub fn assess(report: &mut Report) {
         let calls = c.counts.samples + c.counts.errors;
         if calls > 0 && c.counts.errors as f64 / calls as f64 > ERROR_RATE_WARNING {
             let rate = c.counts.errors as f64 / calls as f64;
-            let (message, recommendation) = advice::errors_finding(name, c.counts.errors, calls, lang);
+            let (message, recommendation) =
+                advice::errors_finding(name, c.counts.errors, calls, lang);
             findings.push(Finding {
                 component: name.clone(),
                 kind: FindingKind::Errors,
-                severity: if rate > 0.2 { Severity::High } else { Severity::Warning },
+                severity: if rate > 0.2 {
+                    Severity::High
+                } else {
+                    Severity::Warning
+                },
                 measured: rate * 100.0,
                 target: ERROR_RATE_WARNING * 100.0,
                 unit: "%".into(),
@@ -253,7 +300,11 @@ pub fn assess(report: &mut Report) {
                 findings.push(Finding {
                     component: name.clone(),
                     kind: FindingKind::Memory,
-                    severity: if certain { Severity::Critical } else { Severity::High },
+                    severity: if certain {
+                        Severity::Critical
+                    } else {
+                        Severity::High
+                    },
                     measured: delta,
                     target: LEAK_SUSPECTED_MB,
                     unit: "MB".into(),
@@ -275,7 +326,11 @@ pub fn assess(report: &mut Report) {
             findings.push(Finding {
                 component: "process".into(),
                 kind: FindingKind::Memory,
-                severity: if certain { Severity::Critical } else { Severity::High },
+                severity: if certain {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                },
                 measured: m.growth_mb,
                 target: LEAK_SUSPECTED_MB,
                 unit: "MB".into(),

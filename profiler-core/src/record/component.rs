@@ -107,7 +107,9 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 static STATES: Slots<Slots<ComponentState, CHUNK>, CHUNK> = Slots::new();
 
 fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The state of component `id`, if registered.
@@ -134,7 +136,9 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
             meta.attribute_target_ms = reg.target_ms;
         }
         for (k, v) in reg.labels {
-            meta.labels.entry(k.to_string()).or_insert_with(|| v.to_string());
+            meta.labels
+                .entry(k.to_string())
+                .or_insert_with(|| v.to_string());
         }
         if meta.kind == Kind::Latency && reg.kind != Kind::Latency {
             meta.kind = reg.kind;
@@ -143,7 +147,9 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
     }
     // The spec's avatar budget is per frame: report it as a frame component.
     let kind = match reg.kind {
-        Kind::Latency if matches!(reg.name.to_ascii_lowercase().as_str(), "avatar" | "lipsync") => Kind::Frame,
+        Kind::Latency if matches!(reg.name.to_ascii_lowercase().as_str(), "avatar" | "lipsync") => {
+            Kind::Frame
+        }
         k => k,
     };
     let id = r.metas.len();

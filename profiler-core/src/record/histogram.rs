@@ -105,7 +105,9 @@ mod tests {
     use super::*;
 
     fn lcg(seed: &mut u64) -> u64 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         *seed >> 11
     }
 
@@ -124,20 +126,47 @@ mod tests {
         atomic.fold_into(&mut folded);
         assert_eq!(folded.len(), reference.len());
         for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
-            assert_eq!(folded.value_at_quantile(q), reference.value_at_quantile(q), "q={q}");
+            assert_eq!(
+                folded.value_at_quantile(q),
+                reference.value_at_quantile(q),
+                "q={q}"
+            );
         }
         assert_eq!(folded.min(), reference.min());
         assert_eq!(folded.max(), reference.max());
-        let a: Vec<_> = folded.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
-        let b: Vec<_> = reference.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        let a: Vec<_> = folded
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        let b: Vec<_> = reference
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
         assert_eq!(a, b);
     }
 
     #[test]
     fn index_round_trips_to_the_lowest_equivalent_value() {
         let h = new_histogram();
-        for v in [0u64, 1, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 1_000_000, 123_456_789, MAX_VALUE] {
-            assert_eq!(value_from_index(counts_index(v)), h.lowest_equivalent(v), "v={v}");
+        for v in [
+            0u64,
+            1,
+            1023,
+            1024,
+            2047,
+            2048,
+            2049,
+            4095,
+            4096,
+            1_000_000,
+            123_456_789,
+            MAX_VALUE,
+        ] {
+            assert_eq!(
+                value_from_index(counts_index(v)),
+                h.lowest_equivalent(v),
+                "v={v}"
+            );
         }
     }
 

@@ -108,7 +108,9 @@ impl Cell {
 
     /// Bytes this cell holds (for the retained-memory figures).
     pub(crate) fn retained_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.latency.retained_bytes() + self.stream_total.retained_bytes()
+        std::mem::size_of::<Self>()
+            + self.latency.retained_bytes()
+            + self.stream_total.retained_bytes()
     }
 }
 
@@ -126,9 +128,11 @@ impl Shard {
     }
 
     pub(crate) fn cells(&self) -> impl Iterator<Item = (u32, &Cell)> {
-        self.cells
-            .iter()
-            .flat_map(|(c, chunk)| chunk.iter().map(move |(i, cell)| ((c * CHUNK + i) as u32, cell)))
+        self.cells.iter().flat_map(|(c, chunk)| {
+            chunk
+                .iter()
+                .map(move |(i, cell)| ((c * CHUNK + i) as u32, cell))
+        })
     }
 }
 
@@ -153,7 +157,9 @@ struct Local(Arc<Shard>);
 
 impl Local {
     fn register() -> Local {
-        let shard = Arc::new(Shard { cells: Slots::new() });
+        let shard = Arc::new(Shard {
+            cells: Slots::new(),
+        });
         shards().live.push(shard.clone());
         Local(shard)
     }
@@ -175,7 +181,9 @@ fn add_running(out: &mut Vec<u64>, shard: &Shard) {
         if out.len() <= id {
             out.resize(id + 1, 0);
         }
-        out[id] = out[id].wrapping_add(cell.begun.get()).wrapping_sub(cell.ended.get());
+        out[id] = out[id]
+            .wrapping_add(cell.begun.get())
+            .wrapping_sub(cell.ended.get());
     }
 }
 

@@ -76,8 +76,10 @@ impl Site {
         let st = super::context::uncharged(|| component::register(reg));
         match st {
             Some(st) => {
-                self.state
-                    .store(st as *const ComponentState as *mut ComponentState, Ordering::Release);
+                self.state.store(
+                    st as *const ComponentState as *mut ComponentState,
+                    Ordering::Release,
+                );
                 self.resolution.store(RESOLVED, Ordering::Release);
             }
             None => self.resolution.store(REFUSED, Ordering::Release),

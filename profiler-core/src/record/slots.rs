@@ -99,7 +99,10 @@ mod tests {
         assert!(seen.iter().all(|v| *v == seen[0]));
         assert_eq!(slots.get(1), Some(&seen[0]));
         assert_eq!(slots.get(0), None);
-        assert!(slots.get_or_init(4, || 9).is_none(), "out of range is refused, not a panic");
+        assert!(
+            slots.get_or_init(4, || 9).is_none(),
+            "out of range is refused, not a panic"
+        );
         assert_eq!(slots.iter().count(), 1);
     }
 }

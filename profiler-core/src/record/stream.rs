@@ -73,7 +73,11 @@ impl<S> FirstItem<S> {
             ended: false,
             running: p.running,
         });
-        FirstItem { inner, measure, span }
+        FirstItem {
+            inner,
+            measure,
+            span,
+        }
     }
 }
 

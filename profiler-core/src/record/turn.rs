@@ -48,7 +48,9 @@ impl TurnState {
     }
 
     fn mark_response(&self, at: u64) {
-        let _ = self.first_response.compare_exchange(0, at.max(1), Relaxed, Relaxed);
+        let _ = self
+            .first_response
+            .compare_exchange(0, at.max(1), Relaxed, Relaxed);
     }
 }
 
@@ -59,7 +61,9 @@ impl TurnRef {
     /// The current thread's turn, if any (one thread-local read when there is none).
     #[inline(always)]
     pub(crate) fn current() -> Option<TurnRef> {
-        let p = CONTEXT.try_with(|c| c.turn.get()).unwrap_or(std::ptr::null());
+        let p = CONTEXT
+            .try_with(|c| c.turn.get())
+            .unwrap_or(std::ptr::null());
         if p.is_null() {
             None
         } else {
@@ -136,11 +140,17 @@ impl Turn {
     pub fn with_response(response: &str) -> Turn {
         let m = mode::load();
         if m != mode::ON && !mode::admit_slow(m) {
-            return Turn { state: None, comp: None };
+            return Turn {
+                state: None,
+                comp: None,
+            };
         }
         let comp = turn_component().filter(|c| c.enabled.load(Relaxed));
         let Some(comp) = comp else {
-            return Turn { state: None, comp: None };
+            return Turn {
+                state: None,
+                comp: None,
+            };
         };
         let state = TurnState {
             start: clock::now(),
@@ -179,7 +189,9 @@ impl Turn {
 
     fn set_current(&self) -> *const TurnState {
         let p = self.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
-        CONTEXT.try_with(|c| c.turn.replace(p)).unwrap_or(std::ptr::null())
+        CONTEXT
+            .try_with(|c| c.turn.replace(p))
+            .unwrap_or(std::ptr::null())
     }
 
     /// Ends the turn now (same as dropping it).
@@ -206,7 +218,14 @@ impl Drop for Turn {
             .map(|(i, a)| (i as u32, a.load(Relaxed)))
             .filter(|(_, ns)| *ns > 0)
             .collect();
-        stages.extend(state.more_stages.lock().unwrap_or_else(|e| e.into_inner()).iter().copied());
+        stages.extend(
+            state
+                .more_stages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .copied(),
+        );
         with_cell(comp.id, |cell| {
             if comp.take_warmup() {
                 cell.warmup_excluded.add(1);
@@ -248,7 +267,9 @@ impl<F: Future> Future for InTurn<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let p = this.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
-        let prev = CONTEXT.try_with(|c| c.turn.replace(p)).unwrap_or(std::ptr::null());
+        let prev = CONTEXT
+            .try_with(|c| c.turn.replace(p))
+            .unwrap_or(std::ptr::null());
         let out = this.inner.poll(cx);
         let _ = CONTEXT.try_with(|c| c.turn.set(prev));
         out

@@ -215,14 +215,22 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
     let mut o = String::new();
     let rule = "=".repeat(64);
     let _ = writeln!(o, "{rule}");
-    let _ = writeln!(o, "{}  ({} {:.1}s, {})", w.title, w.duration, r.duration_sec, r.timestamp);
+    let _ = writeln!(
+        o,
+        "{}  ({} {:.1}s, {})",
+        w.title, w.duration, r.duration_sec, r.timestamp
+    );
     let _ = writeln!(o, "{rule}");
     for (name, c) in &r.components {
         component(&mut o, w, name, c);
     }
     if let Some(t) = &r.turns {
         let _ = writeln!(o, "\n【{}】 {} {}", w.turns, t.count, w.samples);
-        let shares: Vec<String> = t.shares_pct.iter().map(|(n, p)| format!("{n} {p:.0}%")).collect();
+        let shares: Vec<String> = t
+            .shares_pct
+            .iter()
+            .map(|(n, p)| format!("{n} {p:.0}%"))
+            .collect();
         let _ = writeln!(o, "  • {}: {}", w.shares, shares.join(", "));
         let sum: f64 = t.shares_pct.values().sum();
         if sum > 100.5 {
@@ -251,7 +259,11 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
     if r.bottlenecks.is_empty() {
         let _ = writeln!(o, "  ✓ {}", w.none);
     }
-    for (b, f) in r.bottlenecks.iter().zip(r.findings.iter().map(Some).chain(std::iter::repeat(None))) {
+    for (b, f) in r
+        .bottlenecks
+        .iter()
+        .zip(r.findings.iter().map(Some).chain(std::iter::repeat(None)))
+    {
         let mark = f.map_or(Mark::Warning, |f| Mark::of(f.severity));
         let _ = writeln!(o, "  {} {b}", mark.symbol());
     }
@@ -291,7 +303,11 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
     } else {
         String::new()
     };
-    let _ = writeln!(o, "{}", format!("    • {:<8} {:>10.2}ms   {std_note}", w.std, l.std).trim_end());
+    let _ = writeln!(
+        o,
+        "{}",
+        format!("    • {:<8} {:>10.2}ms   {std_note}", w.std, l.std).trim_end()
+    );
     let _ = writeln!(o, "    • {:<8} {:>7.2} / {:.2}ms", w.min_max, l.min, l.max);
     if let Some(s) = &c.stream {
         let _ = writeln!(
@@ -303,7 +319,11 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
     if let Some(m) = &c.memory {
         let mark = Mark::of_leak(m.leak);
         let _ = writeln!(o, "  {}:", w.memory);
-        let _ = writeln!(o, "    • {}: {:.1}MB  {}: {:.1}MB", w.before, m.rss_before_mb, w.after, m.rss_after_mb);
+        let _ = writeln!(
+            o,
+            "    • {}: {:.1}MB  {}: {:.1}MB",
+            w.before, m.rss_before_mb, w.after, m.rss_after_mb
+        );
         let _ = writeln!(
             o,
             "    • {}: {:+.1}MB  {} ({} {})",
@@ -340,7 +360,11 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         Kind::Turn => " ⚠",
         _ => "",
     };
-    let _ = writeln!(o, "  {}: {:.1} ops/s{throughput_mark}", w.throughput, c.throughput_per_sec);
+    let _ = writeln!(
+        o,
+        "  {}: {:.1} ops/s{throughput_mark}",
+        w.throughput, c.throughput_per_sec
+    );
     if let Some(fps) = c.fps {
         // 25 FPS holds when 95 % of frames take under 40 ms.
         let fps_p95 = if l.p95 > 0.0 { 1000.0 / l.p95 } else { 0.0 };
@@ -351,7 +375,12 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         } else {
             Mark::Critical
         };
-        let _ = writeln!(o, "  {}: {fps:.1} (P95 {fps_p95:.1}) {}", w.fps, mark.symbol());
+        let _ = writeln!(
+            o,
+            "  {}: {fps:.1} (P95 {fps_p95:.1}) {}",
+            w.fps,
+            mark.symbol()
+        );
     }
     if let Some(share) = c.turn_share_pct {
         let _ = writeln!(o, "  {}: {share:.1}%", w.shares);
@@ -374,9 +403,21 @@ fn gpu(o: &mut String, w: &Words, g: &GpuReport) {
     }
     for d in &g.devices {
         let _ = writeln!(o, "\n【{} {}】 {}", w.gpu, d.index, d.name);
-        let vram_mark = if d.max_vram_pct > crate::sample::gpu::VRAM_SHORTAGE_PCT { Mark::Critical } else { Mark::Good };
-        let util_mark = if d.mean_util_pct < crate::sample::gpu::LOW_UTILISATION_PCT { Mark::Warning } else { Mark::Good };
-        let temp_mark = if d.max_temperature_c > crate::sample::gpu::HOT_C { Mark::Critical } else { Mark::Good };
+        let vram_mark = if d.max_vram_pct > crate::sample::gpu::VRAM_SHORTAGE_PCT {
+            Mark::Critical
+        } else {
+            Mark::Good
+        };
+        let util_mark = if d.mean_util_pct < crate::sample::gpu::LOW_UTILISATION_PCT {
+            Mark::Warning
+        } else {
+            Mark::Good
+        };
+        let temp_mark = if d.max_temperature_c > crate::sample::gpu::HOT_C {
+            Mark::Critical
+        } else {
+            Mark::Good
+        };
         let _ = writeln!(
             o,
             "  • VRAM: {:.0}/{:.0}MB ({:.1}%) {}",
@@ -385,8 +426,23 @@ fn gpu(o: &mut String, w: &Words, g: &GpuReport) {
             d.max_vram_pct,
             vram_mark.symbol()
         );
-        let _ = writeln!(o, "  • {}: {:.1}% (max {:.0}%) {}", w.util, d.mean_util_pct, d.max_util_pct, util_mark.symbol());
-        let _ = writeln!(o, "  • {}: {:.0}°C {}  {}: {:.0}W", w.temp, d.max_temperature_c, temp_mark.symbol(), w.power, d.max_power_w);
+        let _ = writeln!(
+            o,
+            "  • {}: {:.1}% (max {:.0}%) {}",
+            w.util,
+            d.mean_util_pct,
+            d.max_util_pct,
+            util_mark.symbol()
+        );
+        let _ = writeln!(
+            o,
+            "  • {}: {:.0}°C {}  {}: {:.0}W",
+            w.temp,
+            d.max_temperature_c,
+            temp_mark.symbol(),
+            w.power,
+            d.max_power_w
+        );
         if !d.throttle_reasons.is_empty() {
             let _ = writeln!(o, "  • throttle: {}", d.throttle_reasons.join(", "));
         }

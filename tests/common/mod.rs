@@ -1,0 +1,50 @@
+//! For tests that run their own test binary again as a child process, so that what a
+//! program reads or prints once per process (the environment, one-time warnings, the
+//! end-of-run report) is tested the way a program meets it.
+
+use std::process::Command;
+
+/// Set in the child's environment; a child test does nothing without it.
+const MARKER: &str = "TESTS_CHILD_PROCESS";
+
+/// What a child run printed.
+pub struct Child {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the ignored test `name` of this binary with `vars` set and every other
+/// `PROFILER_*` variable of this process removed.
+pub fn run_child(name: &str, vars: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
+    cmd.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PROFILER_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env(MARKER, "1").envs(vars.iter().copied());
+    let out = cmd.output().expect("run the child test");
+    let child = Child {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        child.stdout.contains("1 passed"),
+        "child {name} did not run:\n{}\n{}",
+        child.stdout,
+        child.stderr
+    );
+    child
+}
+
+/// Whether this process is a child started by [`run_child`].
+pub fn in_child() -> bool {
+    std::env::var_os(MARKER).is_some()
+}
