@@ -163,20 +163,11 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     });
     let target_field = args.target_ms.map(|t| quote!(target_ms = #t,));
 
-    let prologue = quote! {
-        static __PROFILER_SITE: #p::Site = #p::Site::new(
-            #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
-            &[#(#label_pairs),*],
-        );
-        let mut __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
-        let __profiler_span = if __profiler_call.is_active() {
-            #p::tracing::info_span!(
-                target: ::core::module_path!(), #name,
-                component = #component, profiled = true, #target_field #(#label_fields,)*
-            )
-        } else {
-            #p::tracing::Span::none()
-        };
+    let span = quote! {
+        #p::tracing::info_span!(
+            target: ::core::module_path!(), #name,
+            component = #component, profiled = true, #target_field #(#label_fields,)*
+        )
     };
     let outcome = quote! {{
         #[allow(unused_imports)]
@@ -189,19 +180,55 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     let let_ty = annotated.map(|t| quote!(: #t));
     let closure_ret = annotated.map(|t| quote!(-> #t));
 
+    // The body is defined once, then either run bare (profiling off, filtered or
+    // sampled out: the call costs the mode check and nothing else) or measured.
+    let body_def = if is_async {
+        quote!(let __profiler_body = async move #block;)
+    } else {
+        quote!(let __profiler_body = move || #closure_ret #block;)
+    };
+    let run_bare = if is_async { quote!(__profiler_body.await) } else { quote!(__profiler_body()) };
+    let prologue = match stream {
+        // A stream keeps its wrapper type either way (an `impl Stream` has one type).
+        Some(_) => quote! {
+            static __PROFILER_SITE: #p::Site = #p::Site::new(
+                #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
+                &[#(#label_pairs),*],
+            );
+            #body_def
+            let mut __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
+            let __profiler_span = if __profiler_call.is_active() {
+                #span
+            } else {
+                #p::tracing::Span::none()
+            };
+        },
+        None => quote! {
+            static __PROFILER_SITE: #p::Site = #p::Site::new(
+                #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
+                &[#(#label_pairs),*],
+            );
+            #body_def
+            let mut __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
+            if !__profiler_call.is_active() {
+                return #run_bare;
+            }
+            let __profiler_span = #span;
+        },
+    };
+
     let run_body = if is_async {
         quote! {
             __profiler_call.begin_detached();
             let __profiler_out #let_ty = #p::InCall::new(
-                async move #block, &__profiler_call, ::core::clone::Clone::clone(&__profiler_span),
+                __profiler_body, &__profiler_call, ::core::clone::Clone::clone(&__profiler_span),
             ).await;
         }
     } else {
         quote! {
             let __profiler_enter = __profiler_span.enter();
             __profiler_call.begin();
-            #[allow(clippy::redundant_closure_call)]
-            let __profiler_out #let_ty = (move || #closure_ret #block)();
+            let __profiler_out #let_ty = __profiler_body();
             ::core::mem::drop(__profiler_enter);
         }
     };

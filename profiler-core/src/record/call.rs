@@ -45,10 +45,13 @@ impl Call {
     #[inline(always)]
     pub fn prepare(site: &'static Site) -> Call {
         let m = mode::load();
-        if m != mode::ON {
-            return Self::prepare_slow(site, m);
+        if m == mode::ON {
+            return Self::for_component(site.component());
         }
-        Self::for_component(site.component())
+        if m == mode::OFF {
+            return Call::INACTIVE;
+        }
+        Self::prepare_slow(site, m)
     }
 
     /// `prepare` when the mode is off, sampled, or carries a flag.
