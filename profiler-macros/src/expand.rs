@@ -187,7 +187,11 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     } else {
         quote!(let __profiler_body = move || #closure_ret #block;)
     };
-    let run_bare = if is_async { quote!(__profiler_body.await) } else { quote!(__profiler_body()) };
+    let run_bare = if is_async {
+        quote!(__profiler_body.await)
+    } else {
+        quote!(__profiler_body())
+    };
     let prologue = match stream {
         // A stream keeps its wrapper type either way (an `impl Stream` has one type).
         Some(_) => quote! {
