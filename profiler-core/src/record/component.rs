@@ -163,11 +163,13 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
         }
         return None;
     }
-    let chunk = STATES.get_or_init(id / CHUNK, Slots::new)?;
-    let st = chunk.get_or_init(id % CHUNK, || ComponentState {
-        id: id as u32,
-        enabled: AtomicBool::new(cfg.component_enabled(reg.name)),
-        warmup_left: AtomicU64::new(warmup_for(&cfg, reg.warmup)),
+    let chunk = STATES.get_or_init(id / CHUNK, || Box::new(Slots::new()))?;
+    let st = chunk.get_or_init(id % CHUNK, || {
+        Box::new(ComponentState {
+            id: id as u32,
+            enabled: AtomicBool::new(cfg.component_enabled(reg.name)),
+            warmup_left: AtomicU64::new(warmup_for(&cfg, reg.warmup)),
+        })
     })?;
     r.by_name.insert(reg.name.to_string(), id as u32);
     r.warmups.push(reg.warmup);

@@ -30,8 +30,11 @@ const ROWS: usize = 32;
 struct Row([AtomicU64; HALF_COUNT as usize]);
 
 impl Row {
-    fn new() -> Self {
-        Row([const { AtomicU64::new(0) }; HALF_COUNT as usize])
+    /// A zeroed row built on the heap (8 KiB never cross the stack).
+    fn new_boxed() -> Box<Row> {
+        // SAFETY: `Row` is an array of `AtomicU64`, for which all-zero bytes are a
+        // valid value (0).
+        unsafe { Box::<Row>::new_zeroed().assume_init() }
     }
 }
 
@@ -74,7 +77,10 @@ impl AtomicHistogram {
     #[inline(always)]
     pub(crate) fn record(&self, value: u64) {
         let index = counts_index(value.min(MAX_VALUE));
-        if let Some(row) = self.rows.get_or_init(index >> HALF_MAGNITUDE, Row::new) {
+        if let Some(row) = self
+            .rows
+            .get_or_init(index >> HALF_MAGNITUDE, Row::new_boxed)
+        {
             let cell = &row.0[index & (HALF_COUNT as usize - 1)];
             cell.store(cell.load(Relaxed) + 1, Relaxed);
         }

@@ -123,8 +123,8 @@ impl Shard {
     fn cell(&self, id: u32) -> Option<&Cell> {
         let id = id as usize;
         self.cells
-            .get_or_init(id / CHUNK, Slots::new)?
-            .get_or_init(id % CHUNK, Cell::new)
+            .get_or_init(id / CHUNK, || Box::new(Slots::new()))?
+            .get_or_init(id % CHUNK, || Box::new(Cell::new()))
     }
 
     pub(crate) fn cells(&self) -> impl Iterator<Item = (u32, &Cell)> {

@@ -34,22 +34,25 @@ impl<T, const N: usize> Slots<T, N> {
     }
 
     /// The value in slot `i`, created with `init` on first touch. `None` when `i >= N`.
+    ///
+    /// `init` builds the value on the heap and runs out of line, in the cold path: a
+    /// large value (a histogram row) never sits in the caller's stack frame.
     #[inline(always)]
-    pub(crate) fn get_or_init(&self, i: usize, init: impl FnOnce() -> T) -> Option<&T> {
+    pub(crate) fn get_or_init(&self, i: usize, init: impl FnOnce() -> Box<T>) -> Option<&T> {
         let slot = self.slots.get(i)?;
         let p = slot.load(Ordering::Acquire);
         if !p.is_null() {
             // SAFETY: as in `get`.
             return Some(unsafe { &*p });
         }
-        // First-touch allocations are the profiler's, never the running component's.
-        Some(super::context::uncharged(|| Self::fill(slot, init())))
+        Some(Self::fill(slot, init))
     }
 
     #[cold]
     #[inline(never)]
-    fn fill(slot: &AtomicPtr<T>, value: T) -> &T {
-        let new = Box::into_raw(Box::new(value));
+    fn fill(slot: &AtomicPtr<T>, init: impl FnOnce() -> Box<T>) -> &T {
+        // First-touch allocations are the profiler's, never the running component's.
+        let new = Box::into_raw(super::context::uncharged(init));
         match slot.compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire) {
             // SAFETY: we just published `new`; it lives until the `Slots` drops.
             Ok(_) => unsafe { &*new },
@@ -92,7 +95,7 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|t| {
                 let s = slots.clone();
-                std::thread::spawn(move || *s.get_or_init(1, || t).unwrap())
+                std::thread::spawn(move || *s.get_or_init(1, || Box::new(t)).unwrap())
             })
             .collect();
         let seen: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
@@ -100,7 +103,7 @@ mod tests {
         assert_eq!(slots.get(1), Some(&seen[0]));
         assert_eq!(slots.get(0), None);
         assert!(
-            slots.get_or_init(4, || 9).is_none(),
+            slots.get_or_init(4, || Box::new(9)).is_none(),
             "out of range is refused, not a panic"
         );
         assert_eq!(slots.iter().count(), 1);

@@ -84,15 +84,14 @@ impl<S> FirstItem<S> {
 impl<S: Stream> Stream for FirstItem<S> {
     type Item = S::Item;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        let _enter = this.span.enter();
-        let Some(m) = this.measure.as_mut() else {
+        // Not measured (profiling off) or already ended: the inner stream, bare.
+        let Some(m) = this.measure.as_mut().filter(|m| !m.ended) else {
             return this.inner.poll_next(cx);
         };
-        if m.ended {
-            return this.inner.poll_next(cx);
-        }
+        let _enter = this.span.enter();
         let restore = mode::alloc_counting().then(|| swap_alloc_component(m.comp.id + 1));
         let polled = this.inner.poll_next(cx);
         if let Some(prev) = restore {
