@@ -88,3 +88,23 @@ pub fn epoch() -> u64 {
 pub fn secs_since_epoch(t: u64) -> f64 {
     nanos_between(epoch(), t) as f64 / 1e9
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_reads_follow_quanta_and_scale_to_real_time() {
+        let a = now();
+        let source = SOURCE.load(Relaxed);
+        assert_ne!(source, UNKNOWN, "the first read decides the source");
+        let t = std::time::Instant::now();
+        while t.elapsed() < std::time::Duration::from_millis(20) {}
+        let b = now();
+        let ns = nanos_between(a, b);
+        let real = t.elapsed().as_nanos() as u64;
+        // Our reads (inline TSC or quanta's) agree with the standard clock.
+        assert!(ns >= 20_000_000 && ns <= real + 5_000_000, "{ns} ns measured, {real} ns real");
+        eprintln!("clock source: {}", if source == TSC { "inline TSC" } else { "quanta" });
+    }
+}
