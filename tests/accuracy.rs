@@ -50,6 +50,15 @@ fn exact(xs: &mut [Duration], q: f64) -> f64 {
     xs[rank - 1].as_secs_f64() * 1e3
 }
 
+/// A multi-thread runtime whose tasks can resume on either of two workers.
+fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Runs `f`, returning how long it took.
 fn timed(f: impl FnOnce()) -> Duration {
     let t = Instant::now();
@@ -106,11 +115,7 @@ async fn async_stage(d: Duration) -> Duration {
 #[test]
 fn async_percentiles_match_exact_quantiles_across_threads() {
     let _serial = serial();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
     let known = rt.block_on(async {
         tokio::spawn(async {
             let mut known = Vec::new();
@@ -141,11 +146,7 @@ fn token_stream(first: Duration) -> impl Stream<Item = Duration> {
 #[test]
 fn first_item_percentiles_match_exact_time_to_first_item() {
     let _serial = serial();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
     let known = rt.block_on(async {
         let mut known = Vec::new();
         for d in plateaus() {
