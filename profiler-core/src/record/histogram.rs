@@ -32,9 +32,17 @@ struct Row([AtomicU64; HALF_COUNT as usize]);
 impl Row {
     /// A zeroed row built on the heap (8 KiB never cross the stack).
     fn new_boxed() -> Box<Row> {
-        // SAFETY: `Row` is an array of `AtomicU64`, for which all-zero bytes are a
-        // valid value (0).
-        unsafe { Box::<Row>::new_zeroed().assume_init() }
+        let layout = std::alloc::Layout::new::<Row>();
+        // SAFETY: the layout is `Row`'s (non-zero size); all-zero bytes are a valid
+        // `Row` (an array of `AtomicU64` zeros), and the pointer, checked for null, comes
+        // from the global allocator with that layout, as `Box` requires.
+        unsafe {
+            let p = std::alloc::alloc_zeroed(layout).cast::<Row>();
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(p)
+        }
     }
 }
 
