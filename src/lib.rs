@@ -78,7 +78,7 @@ pub fn turn() -> Turn {
 pub mod __private {
     pub use profiler_core::record::component::Kind;
     pub use profiler_core::record::{
-        AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site,
+        measure_sync, AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site,
     };
     pub use tracing;
 }

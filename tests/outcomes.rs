@@ -128,7 +128,7 @@ fn spin(d: Duration) {
 #[profile(component = "outcomes_warmup", warmup = 3)]
 fn cold_then_warm(i: u32) {
     // The first calls are slow (model load, cache warm-up).
-    spin(Duration::from_millis(if i < 3 { 30 } else { 1 }));
+    spin(Duration::from_millis(if i < 3 { 120 } else { 1 }));
 }
 
 #[test]

@@ -84,16 +84,28 @@ fn turn_reports_e2e_to_first_audio_and_stage_shares() {
     let mut measured = E2E.lock().unwrap().clone();
     measured.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let (min, max) = (ms(measured[0]), ms(measured[measured.len() - 1]));
+    // Each turn's E2E lies inside the window the test measured around it, so every
+    // order statistic of the profiler's is at most the test's (HDR rounds up 0.1 %);
+    // a preempted turn only widens the test's window, so the medians stay close.
+    let quantile = |q: f64| {
+        ms(measured[((q * measured.len() as f64).ceil() as usize).clamp(1, measured.len()) - 1])
+    };
+    for (q, reported) in [
+        (0.0, turn.latency.min),
+        (0.5, turn.latency.median),
+        (1.0, turn.latency.max),
+    ] {
+        let window = quantile(q);
+        assert!(
+            reported <= window * 1.002 + 0.05,
+            "E2E q{q}: {reported} ms outside the measured {window} ms"
+        );
+    }
+    let median = quantile(0.5);
     assert!(
-        (turn.latency.min - min).abs() < min * 0.05 + 0.5,
-        "E2E min {} vs measured {min}",
-        turn.latency.min
-    );
-    assert!(
-        (turn.latency.max - max).abs() < max * 0.05 + 0.5,
-        "E2E max {} vs measured {max}",
-        turn.latency.max
+        turn.latency.median >= median * 0.9 - 1.0,
+        "E2E median {} vs measured {median}",
+        turn.latency.median
     );
     let (stt, tts) = (&r.components["stt"], &r.components["tts"]);
     assert!(

@@ -156,7 +156,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
         Some(w) => quote!(::core::option::Option::Some(#w)),
         None => quote!(::core::option::Option::None),
     };
-    let label_pairs = args.labels.iter().map(|(k, v)| quote!((#k, #v)));
+    let label_pairs: Vec<TokenStream> = args.labels.iter().map(|(k, v)| quote!((#k, #v))).collect();
     let label_fields = args.labels.iter().map(|(k, v)| {
         let ident = syn::Ident::new(k, Span::call_site());
         quote!(#ident = #v)
@@ -268,11 +268,41 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     };
 
     let body_span = block.span();
-    let body = quote_spanned! {body_span=>
-        {
-            #prologue
-            #run_body
-            #tail
+    let body = if !is_async && stream.is_none() {
+        // A sync call: the measured path runs out of line (`measure_sync`), so the
+        // unmeasured path keeps the bare function's frame.
+        let outcome_of = match annotated {
+            Some(t) => quote! {
+                |__profiler_out: &#t| {
+                    #[allow(unused_imports)]
+                    use #p::{AnyOutcome as _, ResultOutcome as _};
+                    (&#p::OutcomeOf(__profiler_out)).outcome()
+                }
+            },
+            // `impl Trait` outputs are never `Result`s.
+            None => quote!(|_| #p::Outcome::Ok),
+        };
+        quote_spanned! {body_span=>
+            {
+                static __PROFILER_SITE: #p::Site = #p::Site::new(
+                    #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
+                    &[#(#label_pairs),*],
+                );
+                #body_def
+                let __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
+                if !__profiler_call.is_active() {
+                    return #run_bare;
+                }
+                #p::measure_sync(__profiler_call, || #span, __profiler_body, #outcome_of)
+            }
+        }
+    } else {
+        quote_spanned! {body_span=>
+            {
+                #prologue
+                #run_body
+                #tail
+            }
         }
     };
     Ok(quote! {

@@ -259,6 +259,25 @@ impl Call {
     }
 }
 
+/// The measured path of a sync `#[profile]` call: span, clock, body, outcome. Out of
+/// line so that a call profiling skips (off, filtered, sampled out) keeps the bare
+/// function's frame and costs the mode check alone.
+#[inline(never)]
+pub fn measure_sync<R>(
+    mut call: Call,
+    span: impl FnOnce() -> tracing::Span,
+    body: impl FnOnce() -> R,
+    outcome: impl FnOnce(&R) -> Outcome,
+) -> R {
+    let span = span();
+    let enter = span.enter();
+    call.begin();
+    let out = body();
+    drop(enter);
+    call.finish(outcome(&out));
+    out
+}
+
 /// Classifies a return value: `Err(_)` is an error, anything else a success.
 /// Used by `#[profile]` through autoref specialisation (`(&OutcomeOf(&v)).outcome()`).
 pub struct OutcomeOf<'a, T: ?Sized>(pub &'a T);

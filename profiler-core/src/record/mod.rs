@@ -16,7 +16,7 @@ pub(crate) mod slots;
 pub mod stream;
 pub mod turn;
 
-pub use call::{AnyOutcome, Call, Outcome, OutcomeOf, ResultOutcome};
+pub use call::{measure_sync, AnyOutcome, Call, Outcome, OutcomeOf, ResultOutcome};
 pub use context::current_alloc_component;
 pub use future::InCall;
 pub use histogram::new_histogram;
