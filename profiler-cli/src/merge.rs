@@ -200,30 +200,12 @@ fn component(name: &str, parts: &[(&Path, &ComponentReport)]) -> Result<Componen
         .iter()
         .filter_map(|(_, c)| c.memory.as_ref())
         .collect();
-    let memory = (!memories.is_empty()).then(|| ComponentMemory {
-        sampled_calls: memories.iter().map(|m| m.sampled_calls).sum(),
-        rss_before_mb: memories
-            .iter()
-            .map(|m| m.rss_before_mb)
-            .fold(f64::INFINITY, f64::min),
-        rss_after_mb: memories
-            .iter()
-            .map(|m| m.rss_after_mb)
-            .fold(f64::NEG_INFINITY, f64::max),
-        vms_before_mb: memories
-            .iter()
-            .map(|m| m.vms_before_mb)
-            .fold(f64::INFINITY, f64::min),
-        vms_after_mb: memories
-            .iter()
-            .map(|m| m.vms_after_mb)
-            .fold(f64::NEG_INFINITY, f64::max),
-        measured_delta_mb: memories.iter().map(|m| m.measured_delta_mb).sum(),
-        worst_delta_mb: memories
-            .iter()
-            .map(|m| m.worst_delta_mb)
-            .fold(f64::NEG_INFINITY, f64::max),
-        leak: None,
+    let memory = memories.split_first().map(|(first, rest)| {
+        let mut m = (*first).clone();
+        for o in rest {
+            m.merge(o);
+        }
+        m
     });
     let streams: Vec<&StreamReport> = parts
         .iter()

@@ -169,6 +169,23 @@ pub struct ComponentMemory {
     pub leak: Option<LeakVerdict>,
 }
 
+impl ComponentMemory {
+    /// Merges another process's or thread's readings, as the recording side merges
+    /// threads (`aggregate::MemoryTotals::merge`): before is the lowest, after the
+    /// highest, deltas are summed, the worst delta is the largest. The leak verdict is
+    /// left for `analyse::assess` to judge again.
+    pub fn merge(&mut self, o: &ComponentMemory) {
+        self.sampled_calls += o.sampled_calls;
+        self.rss_before_mb = self.rss_before_mb.min(o.rss_before_mb);
+        self.vms_before_mb = self.vms_before_mb.min(o.vms_before_mb);
+        self.rss_after_mb = self.rss_after_mb.max(o.rss_after_mb);
+        self.vms_after_mb = self.vms_after_mb.max(o.vms_after_mb);
+        self.measured_delta_mb += o.measured_delta_mb;
+        self.worst_delta_mb = self.worst_delta_mb.max(o.worst_delta_mb);
+        self.leak = None;
+    }
+}
+
 /// Leak verdict: delta > 100 MB suspected, > 200 MB certain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
