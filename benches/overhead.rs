@@ -226,7 +226,7 @@ fn set_up() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Defaults, whatever PROFILER_* says, so a run is reproducible.
-        profiler_core::config::set_active(Config::default());
+        profiler::configure(Config::default());
         let subscriber = tracing_subscriber::registry()
             .with(profiler::layer())
             .with(DurationLayer.with_filter(filter_fn(|m| m.target() == PEER_TARGET)));
@@ -245,12 +245,12 @@ fn hotpath_guard(name: &str) -> hotpath::HotpathGuard {
 
 /// Profiling off as `PROFILER_ENABLED=0` leaves it, for the duration of `f`.
 fn with_env_off(f: impl FnOnce()) {
-    profiler_core::config::set_active(Config {
+    profiler::configure(Config {
         enabled: false,
         ..Config::default()
     });
     f();
-    profiler_core::config::set_active(Config::default());
+    profiler::configure(Config::default());
 }
 
 /// `f` with a fmt layer (writing to a sink) beside the profiler's, as the current

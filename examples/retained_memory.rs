@@ -101,7 +101,7 @@ fn main() {
     if mock_clock {
         let (clock, mock) = quanta::Clock::mock();
         assert!(
-            profiler_core::record::clock::install(clock),
+            profiler::install_clock(clock),
             "the clock is installed before the first measurement"
         );
         let _ = MOCK.set(mock);
@@ -113,7 +113,7 @@ fn main() {
     if mock_clock {
         config.memory_overhead_pct = 0.0;
     }
-    profiler_core::config::set_active(config);
+    profiler::configure(config);
     let components: [(&str, Driver); 3] = [
         ("sync_component", drive_sync),
         ("async_component", drive_async),

@@ -18,15 +18,19 @@
 //! Toggles are environment variables (`PROFILER_ENABLED`, `PROFILER_COMPONENTS`,
 //! `PROFILER_SAMPLE_RATE`, ...; see [`Config`]). Without the `enabled` cargo feature,
 //! `#[profile]` leaves functions untouched and [`init`] does nothing.
+//!
+//! The modules follow the data flow: [`model`] (the `Report`), [`config`],
+//! [`aggregate`], [`sample`], [`analyse`] (judgements, merge, compare), [`render`]
+//! (JSON, console, charts).
 
-pub use profiler_core::alloc::CountingAllocator;
-pub use profiler_core::config::{Config, ConfigWarning, Formats, Lang};
-pub use profiler_core::layer::{ProfilerFilter, ProfilerLayer};
-pub use profiler_core::record::component::Kind;
-pub use profiler_core::record::{InTurn, Turn, TurnScope};
-pub use profiler_core::report::{self, Report, ReportError};
+#![deny(missing_docs)]
+
+pub use profiler_core::config::{Config, ConfigWarning, Formats};
+pub use profiler_core::model::{Kind, Lang, Report};
+pub use profiler_core::render::ReportError;
 pub use profiler_core::session::{Session, Written};
-pub use profiler_core::{aggregate, analyse};
+pub use profiler_core::{aggregate, analyse, config, model, render, sample};
+pub use profiler_core::{CountingAllocator, InTurn, Turn, TurnScope};
 pub use profiler_macros::profile;
 
 /// Starts profiling with the environment's configuration; dropping the returned guard
@@ -50,6 +54,20 @@ pub fn init_with(config: Config) -> Session {
     profiler_core::session::init_with(config)
 }
 
+/// Puts `config` in force for every call from now on, without starting a session (no
+/// samplers, no report at the end): for benchmarks and tests that want known settings
+/// whatever the environment says.
+pub fn configure(config: Config) {
+    profiler_core::configure(config)
+}
+
+/// Installs `clock` (e.g. `quanta::Clock::mock()`) as the clock of every measurement,
+/// so tests can drive durations deterministically. Only before the first measurement:
+/// returns `false`, and changes nothing, once a measurement used the default clock.
+pub fn install_clock(clock: quanta::Clock) -> bool {
+    profiler_core::install_clock(clock)
+}
+
 /// The profiler's `tracing` layer, with its filter: aggregates spans from other code
 /// that carry a `component` field. Compose it with any subscriber:
 ///
@@ -57,7 +75,11 @@ pub fn init_with(config: Config) -> Session {
 /// use tracing_subscriber::prelude::*;
 /// let subscriber = tracing_subscriber::registry().with(profiler::layer());
 /// ```
-pub fn layer<S>() -> tracing_subscriber::filter::Filtered<ProfilerLayer, ProfilerFilter, S>
+pub fn layer<S>() -> tracing_subscriber::filter::Filtered<
+    profiler_core::layer::ProfilerLayer,
+    profiler_core::layer::ProfilerFilter,
+    S,
+>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
@@ -76,9 +98,6 @@ pub fn turn() -> Turn {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use profiler_core::record::component::Kind;
-    pub use profiler_core::record::{
-        measure_sync, AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site,
-    };
+    pub use profiler_core::__private::*;
     pub use tracing;
 }

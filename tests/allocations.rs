@@ -177,7 +177,7 @@ fn allocation_counts_match_a_known_pattern_across_a_multi_thread_runtime() {
         hops > 0,
         "no task ever changed threads: the test proved nothing about hops"
     );
-    let console = profiler::report::console::render(&r);
+    let console = profiler::render::console::render(&r);
     assert!(
         console.contains("Allocations: 9.0/call, 8.8KB/call"),
         "{console}"

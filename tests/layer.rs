@@ -97,7 +97,7 @@ fn spans_reach_other_subscribers_and_foreign_component_spans_are_aggregated() {
 
     let f = &r.components["layer_retriever"];
     assert_eq!(f.counts.samples, 5);
-    assert_eq!(f.source, profiler_core::record::component::Source::Span);
+    assert_eq!(f.source, profiler::model::Source::Span);
     assert_eq!(f.functions, vec!["retrieve".to_string()]);
 
     let e = &r.components["layer_retriever_err"];

@@ -113,7 +113,9 @@ fn guard_drop_writes_json_with_the_seed_field_paths() {
         stdout.contains("【stt】") && stdout.contains("P95"),
         "console report on stdout:\n{stdout}"
     );
-    assert!(stdout.contains("report written to"), "{stdout}");
+    // Where the report went is a status line: stderr, never the program's stdout.
+    assert!(stderr.contains("report written to"), "{stderr}");
+    assert!(!stdout.contains("report written to"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

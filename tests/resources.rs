@@ -7,10 +7,11 @@
 mod common;
 
 use futures::{FutureExt, Stream, StreamExt};
-use profiler::analyse::{self, Extras};
-use profiler::report::model::{FindingKind, GpuPoint, GpuReport, LeakVerdict, Severity};
+use profiler::analyse;
+use profiler::model::{FindingKind, GpuPoint, GpuReport, LeakVerdict, Severity};
+use profiler::sample::gpu::{DeviceInfo, GpuSampler, RecordedSource};
+use profiler::sample::Extras;
 use profiler::{profile, Config, Formats};
-use profiler_core::sample::gpu::{DeviceInfo, GpuSampler, RecordedSource};
 use std::hint::black_box;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -219,7 +220,7 @@ fn recorded_gpu_samples_give_the_spec_findings() {
         "{:?}",
         hot.recommendations
     );
-    let console = profiler::report::console::render(&hot);
+    let console = profiler::render::console::render(&hot);
     assert!(
         console.contains("VRAM: 9500/10000MB (95.0%) ✗"),
         "{console}"
@@ -315,7 +316,7 @@ fn each_component_gets_the_gpu_samples_taken_while_it_ran() {
         json["components"]["res_gpu_encode"]["gpu"]["mean_util_pct"],
         40.0
     );
-    let console = profiler::report::console::render(&r);
+    let console = profiler::render::console::render(&r);
     assert!(
         console.contains("GPU: utilisation 85% (max 90%), VRAM 7000MB"),
         "{console}"
@@ -397,7 +398,7 @@ fn without_nvml_the_report_says_why_and_everything_else_works() {
     );
     assert!(r.gpu.devices.is_empty());
     assert!(!r.findings.iter().any(|f| f.component.starts_with("gpu")));
-    let console = profiler::report::console::render(&r);
+    let console = profiler::render::console::render(&r);
     assert!(
         console.contains("⚠ GPU metrics unavailable: NVML"),
         "{console}"
@@ -418,7 +419,7 @@ fn gpu_switched_off_gives_the_reason_and_no_warning() {
     .report();
     assert!(!r.available);
     assert_eq!(r.reason.as_deref(), Some("switched off by PROFILER_GPU"));
-    let console = profiler::report::console::render(&report_with(r));
+    let console = profiler::render::console::render(&report_with(r));
     assert!(
         console.contains("⚠ GPU metrics unavailable: switched off by PROFILER_GPU"),
         "{console}"

@@ -148,5 +148,5 @@ fn child_warmup_target() {
     let c = &r.components["llm"];
     assert_eq!((c.counts.warmup_excluded, c.counts.samples), (10, 990));
     assert_eq!(c.target_ms, Some(0.000001));
-    assert_eq!(c.severity, profiler::report::Severity::Critical);
+    assert_eq!(c.severity, profiler::model::Severity::Critical);
 }

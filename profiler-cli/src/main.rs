@@ -10,13 +10,16 @@
 //! A FILE may be a directory: its newest `profile_*.json` is used. Bad input (a missing
 //! file, not JSON, a report of another schema, histograms that cannot be merged) gets
 //! one line on stderr and exit status 2, and nothing is written.
-
-mod compare;
-mod merge;
+//!
+//! This file is argument parsing and printing: comparing and merging are the library's
+//! (`analyse::compare`, `analyse::merge`), as is every figure printed.
 
 use clap::{Parser, Subcommand};
-use profiler_core::config::Lang;
-use profiler_core::report::{console, json, Report};
+use profiler_core::analyse::compare::{Comparison, Percentile};
+use profiler_core::analyse::merge::{self, MergeError};
+use profiler_core::model::{Lang, Report};
+use profiler_core::render::{self, json, ReportError};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -41,11 +44,11 @@ enum Command {
         /// The report to judge: a file or a directory.
         current: PathBuf,
         /// Slow-down in percent over which a percentile is a regression ("10" or "10%").
-        #[arg(long, default_value = "10", value_parser = compare::parse_threshold)]
+        #[arg(long, default_value = "10", value_parser = parse_threshold)]
         threshold: f64,
         /// Percentiles to compare and gate on, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "p50,p95,p99", value_parser = compare::parse_percentile)]
-        percentiles: Vec<compare::Percentile>,
+        #[arg(long, value_delimiter = ',', default_value = "p50,p95,p99", value_parser = parse_percentile)]
+        percentiles: Vec<Percentile>,
         /// Print the comparison as JSON (for CI) instead of a table.
         #[arg(long)]
         json: bool,
@@ -82,18 +85,70 @@ enum Command {
     },
 }
 
-fn parse_lang(s: &str) -> Result<Lang, String> {
-    Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language; use en or ko"))
+/// Why a command could not do its job: one line on stderr, exit 2.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+    #[error("the report has no latency, memory or GPU figures to chart")]
+    NothingToChart,
+    #[cfg(not(feature = "charts"))]
+    #[error("this profiler was built without charts; rebuild with `--features charts`")]
+    NoCharts,
+}
+
+/// An argument clap could not take (clap prints it and exits 2).
+#[derive(Debug, thiserror::Error)]
+enum ArgError {
+    #[error("{0:?} is not a language; use en or ko")]
+    Lang(String),
+    #[error("{0:?} is not a percentile; use p50, p95 or p99")]
+    Percentile(String),
+    #[error("{0:?} is not a percentage; use e.g. 10 or 10%")]
+    NotANumber(String),
+    #[error("{0:?} is not a percentage of 0 or more")]
+    Negative(String),
+}
+
+fn parse_lang(s: &str) -> Result<Lang, ArgError> {
+    Lang::parse(s).ok_or_else(|| ArgError::Lang(s.into()))
+}
+
+fn parse_percentile(s: &str) -> Result<Percentile, ArgError> {
+    Percentile::parse(s).ok_or_else(|| ArgError::Percentile(s.into()))
+}
+
+/// Parses a threshold in percent: `10`, `10%`, `7.5`.
+fn parse_threshold(s: &str) -> Result<f64, ArgError> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .map_err(|_| ArgError::NotANumber(s.into()))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(ArgError::Negative(s.into()));
+    }
+    Ok(v)
 }
 
 /// Reads the report at `path` (a file, or a directory's newest report).
-pub(crate) fn load(path: &Path) -> Result<(PathBuf, Report), String> {
-    let file = json::resolve(path).map_err(|e| e.to_string())?;
-    let report = json::read(&file).map_err(|e| e.to_string())?;
+fn load(path: &Path) -> Result<(PathBuf, Report), ReportError> {
+    let file = json::resolve(path)?;
+    let report = json::read(&file)?;
     Ok((file, report))
 }
 
-fn run(command: Command) -> Result<ExitCode, String> {
+/// Prints `text` on stdout; a reader that went away (`profiler show r.json | head`) is
+/// not an error.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Compare {
             base,
@@ -104,7 +159,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
         } => {
             let (base_path, base) = load(&base)?;
             let (current_path, current) = load(&current)?;
-            let comparison = compare::Comparison::new(
+            let comparison = Comparison::new(
                 &base_path,
                 &base,
                 &current_path,
@@ -113,11 +168,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 &percentiles,
             );
             if json {
-                println!("{}", comparison.to_json());
+                print(&format!("{}\n", render::compare::to_json(&comparison)));
             } else {
-                print!("{}", comparison.table());
+                print(&render::compare::table(&comparison));
             }
-            Ok(if comparison.regressions() > 0 {
+            Ok(if comparison.regressions().next().is_some() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -129,21 +184,21 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 .map(|f| load(f))
                 .collect::<Result<Vec<_>, _>>()?;
             let merged = merge::merge(&inputs)?;
-            let path = merge::write(&merged, &output)?;
-            println!(
-                "profiler: merged {} reports ({} processes) into {}",
+            let path = json::write_to(&merged, &output)?;
+            print(&format!(
+                "profiler: merged {} reports ({} processes) into {}\n",
                 inputs.len(),
                 merged.run.merged_from,
                 path.display()
-            );
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { file, lang } => {
             let (_, report) = load(&file)?;
-            print!(
-                "{}",
-                console::render_in(&report, lang.unwrap_or(report.lang))
-            );
+            print(&render::console::render_in(
+                &report,
+                lang.unwrap_or(report.lang),
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Charts { file, output, font } => {
@@ -153,32 +208,39 @@ fn run(command: Command) -> Result<ExitCode, String> {
     }
 }
 
+/// One status line on stderr (ignored when stderr is gone).
+fn eprintln_line(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
 #[cfg(feature = "charts")]
-fn charts(report: &Report, dir: &Path, font: Option<PathBuf>) -> Result<ExitCode, String> {
-    let font = font.or_else(|| profiler_core::config::active().chart_font.clone());
-    let written = profiler_core::report::charts::write_all(report, dir, font.as_deref())
-        .map_err(|e| e.to_string())?;
+fn charts(report: &Report, dir: &Path, font: Option<PathBuf>) -> Result<ExitCode, CliError> {
+    let font = font.or_else(|| profiler_core::active_config().chart_font.clone());
+    let written = render::charts::write_all(report, dir, font.as_deref())?;
     if written.is_empty() {
-        return Err("the report has no latency, memory or GPU figures to chart".into());
+        return Err(CliError::NothingToChart);
     }
-    for p in written {
-        println!("{}", p.display());
-    }
+    let list: String = written
+        .iter()
+        .map(|p| format!("{}\n", p.display()))
+        .collect();
+    print(&list);
     Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(not(feature = "charts"))]
-fn charts(_: &Report, _: &Path, _: Option<PathBuf>) -> Result<ExitCode, String> {
-    Err("this profiler was built without charts; rebuild with `--features charts`".into())
+fn charts(_: &Report, _: &Path, _: Option<PathBuf>) -> Result<ExitCode, CliError> {
+    Err(CliError::NoCharts)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(code) => code,
-        Err(message) => {
+        Err(e) => {
             // One line, whatever the cause said.
-            eprintln!("profiler: {}", message.replace('\n', " "));
+            eprintln_line(&format!("profiler: {}", e.to_string().replace('\n', " ")));
             ExitCode::from(2)
         }
     }

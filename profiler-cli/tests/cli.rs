@@ -2,10 +2,9 @@
 //! with known samples, written as files, and the binary is run on them.
 
 use profiler_core::analyse::{self, stats};
-use profiler_core::config::Lang;
-use profiler_core::record::component::{Kind, Source};
-use profiler_core::record::new_histogram;
-use profiler_core::report::*;
+use profiler_core::model::histogram::{decode_histogram, encode_histogram, new_histogram};
+use profiler_core::model::*;
+use profiler_core::render::{console, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,7 +72,7 @@ fn component(
             completed: totals.len() as u64,
             cancelled: 0,
             items,
-            histogram: stats::encode_histogram(&s),
+            histogram: encode_histogram(&s),
         }
     });
     ComponentReport {
@@ -101,7 +100,8 @@ fn component(
         turn_share_pct: None,
         allocations: None,
         gpu: None,
-        histogram: stats::encode_histogram(&h),
+        histogram: encode_histogram(&h),
+        ..ComponentReport::default()
     }
 }
 
@@ -347,7 +347,7 @@ fn merge_of_two_reports_equals_the_report_of_the_combined_samples() {
         ["tts", "llm", "stt"]
     );
     let recorded = |encoded: &str| {
-        let h = stats::decode_histogram(encoded).unwrap();
+        let h = decode_histogram(encoded).unwrap();
         h.iter_recorded()
             .map(|v| (v.value_iterated_to(), v.count_at_value()))
             .collect::<Vec<_>>()

@@ -19,36 +19,23 @@
 //!
 //! An invalid value never stops the host program: the default is used and one line
 //! on stderr names the variable and what it accepts.
+//!
+//! Parsing only: this module reads nothing but the variables it is given. The
+//! configuration in force (read once from the process environment) is
+//! `record::settings`'s.
 
+use crate::model::Lang;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
-
-/// Language of the console report, findings and chart labels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    En,
-    Ko,
-}
-
-impl Lang {
-    /// Parses `en`/`english`/`ko`/`korean` (any case).
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "en" | "english" => Some(Lang::En),
-            "ko" | "kr" | "korean" => Some(Lang::Ko),
-            _ => None,
-        }
-    }
-}
 
 /// Which artefacts the end-of-run report writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Formats {
+    /// `profile_<ts>.json` in the output directory.
     pub json: bool,
+    /// The console report on stdout.
     pub console: bool,
+    /// PNG charts in the output directory (with the `charts` feature).
     pub charts: bool,
 }
 
@@ -65,21 +52,34 @@ impl Default for Formats {
 /// The profiler's configuration. `Config::default()` is what an empty environment gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
+    /// Profiling on (`PROFILER_ENABLED`).
     pub enabled: bool,
     /// Lower-cased component names to profile; empty means all.
     pub components: BTreeSet<String>,
+    /// Share of calls measured, 0 to 1 (`PROFILER_SAMPLE_RATE`).
     pub sample_rate: f64,
+    /// Where report files go (`PROFILER_OUTPUT_DIR`).
     pub output_dir: PathBuf,
+    /// Which artefacts a report writes (`PROFILER_FORMATS`).
     pub formats: Formats,
+    /// Calls per component left out at the start (`PROFILER_WARMUP`).
     pub warmup: u64,
+    /// Report language (`PROFILER_LANG`).
     pub lang: Lang,
     /// P95 targets from the environment, by lower-cased component name.
     pub targets_ms: BTreeMap<String, f64>,
+    /// GPU sampler on (`PROFILER_GPU`).
     pub gpu: bool,
+    /// GPU sampling interval, ms (`PROFILER_GPU_INTERVAL_MS`).
     pub gpu_interval_ms: u64,
+    /// Process memory sampling interval, ms (`PROFILER_MEMORY_INTERVAL_MS`).
     pub memory_interval_ms: u64,
+    /// Share of a component's time its per-call memory reads may take, percent
+    /// (`PROFILER_MEMORY_OVERHEAD_PCT`; 0: never read).
     pub memory_overhead_pct: f64,
+    /// Seconds between periodic report dumps, 0 for none (`PROFILER_REPORT_INTERVAL_SEC`).
     pub report_interval_sec: u64,
+    /// A font with Hangul for Korean charts (`PROFILER_CHART_FONT`).
     pub chart_font: Option<PathBuf>,
 }
 
@@ -107,9 +107,13 @@ impl Default for Config {
 /// One rejected environment value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigWarning {
+    /// The variable's name.
     pub variable: String,
+    /// The value it had.
     pub value: String,
+    /// What it accepts.
     pub expected: &'static str,
+    /// The value used instead.
     pub default_used: String,
 }
 
@@ -316,37 +320,6 @@ impl Config {
     pub fn component_enabled(&self, component: &str) -> bool {
         self.components.is_empty() || self.components.contains(&component.to_ascii_lowercase())
     }
-}
-
-static ACTIVE: RwLock<Option<Arc<Config>>> = RwLock::new(None);
-
-/// The configuration in force, read from the environment on first use (its warnings
-/// printed once).
-pub fn active() -> Arc<Config> {
-    if let Some(c) = ACTIVE.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        return c.clone();
-    }
-    let mut slot = ACTIVE.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(c) = slot.as_ref() {
-        return c.clone();
-    }
-    let (cfg, warnings) = Config::from_env();
-    for w in &warnings {
-        eprintln!("{w}");
-    }
-    let cfg = Arc::new(cfg);
-    *slot = Some(cfg.clone());
-    crate::record::mode::apply(&cfg);
-    cfg
-}
-
-/// Puts `cfg` in force for every call from now on (components registered earlier included).
-pub fn set_active(cfg: Config) {
-    let cfg = Arc::new(cfg);
-    *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = Some(cfg.clone());
-    crate::record::mode::apply(&cfg);
-    crate::record::component::reconfigure(&cfg);
-    crate::sample::memory::reset_threshold();
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 //! `profiled` marker field and this layer's filter declines them, so with no other
 //! subscriber interested, a profiled call creates no span at all.
 
+use crate::model::{Kind, Source};
 use crate::record::call::{Call, Outcome};
-use crate::record::component::{self, ComponentState, Kind, Registration, Source};
-use crate::record::mode;
+use crate::record::component::{self, ComponentState, Registration};
+use crate::record::{mode, settings};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -100,15 +101,18 @@ fn resolve(
     if let Some(c) = cached {
         return c;
     }
-    let c = component::register(Registration {
-        name,
-        kind: Kind::Latency,
-        source: Source::Span,
-        target_ms,
-        warmup: None,
-        labels: &[],
-        function: span_name,
-    });
+    let c = component::register(
+        Registration {
+            name,
+            kind: Kind::Latency,
+            source: Source::Span,
+            target_ms,
+            warmup: None,
+            labels: &[],
+            function: span_name,
+        },
+        &settings::active(),
+    );
     let _ = KNOWN.try_with(|k| k.borrow_mut().insert(name.to_string(), c));
     c
 }
@@ -124,7 +128,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let m = mode::load();
-        if m != mode::ON && !mode::admit_slow(m) {
+        if m != mode::ON && !settings::admit_slow(m) {
             return;
         }
         let mut fields = Fields::default();

@@ -1,13 +1,20 @@
 //! A profiling session: `init()` starts the samplers; dropping the guard writes the
-//! end-of-run report (JSON, console, charts). `report()` builds one on demand.
+//! end-of-run report through every reporter the configuration asks for
+//! (`render::reporters`). `report()` builds one on demand.
+//!
+//! What the session says about itself (a file written, a file that could not be) goes
+//! to stderr; stdout carries only the console report, and only when asked for.
 
-use crate::analyse::{self, Extras};
-use crate::config::{self, Config};
-use crate::report::{console, json, Report, ReportError};
-use crate::sample::Samplers;
-use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
+use crate::analyse;
+use crate::config::Config;
+use crate::model::Report;
+use crate::record::{clock, settings};
+use crate::render::{self, Output, ReportError, Reporter};
+use crate::sample::ticker::{Flow, Ticker};
+use crate::sample::{Extras, Samplers};
+use crate::status;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Active {
@@ -26,26 +33,22 @@ fn active() -> Option<Arc<Active>> {
 #[must_use = "the report is written when this guard is dropped; bind it: `let _profiler = profiler::init();`"]
 pub struct Session {
     active: Option<Arc<Active>>,
-    periodic: Option<Periodic>,
+    periodic: Option<Ticker>,
 }
-
-/// The periodic report thread and its stop flag.
-type Periodic = (Arc<(Mutex<bool>, Condvar)>, JoinHandle<()>);
 
 /// Starts profiling with the environment's configuration.
 pub fn init() -> Session {
-    let cfg = config::active();
-    start((*cfg).clone())
+    start((*settings::active()).clone())
 }
 
 /// Starts profiling with `cfg` (replacing the environment's configuration).
 pub fn init_with(cfg: Config) -> Session {
-    config::set_active(cfg.clone());
+    settings::set_active(cfg.clone());
     start(cfg)
 }
 
 fn start(cfg: Config) -> Session {
-    crate::record::clock::epoch();
+    clock::epoch();
     if !cfg.enabled {
         return Session {
             active: None,
@@ -59,42 +62,38 @@ fn start(cfg: Config) -> Session {
         started: Instant::now(),
     });
     *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
-    let periodic = (cfg.report_interval_sec > 0).then(|| {
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let s = stop.clone();
-        let every = Duration::from_secs(cfg.report_interval_sec);
-        let handle = std::thread::Builder::new()
-            .name("profiler-report".into())
-            .spawn(move || loop {
-                let guard = s.0.lock().unwrap_or_else(|e| e.into_inner());
-                let (stopped, _) =
-                    s.1.wait_timeout(guard, every)
-                        .unwrap_or_else(|e| e.into_inner());
-                if *stopped {
-                    break;
-                }
-                drop(stopped);
-                let r = report();
-                let mut files = config::active().formats;
-                files.console = false;
-                emit(&r, &config::active().output_dir, files);
-            });
-        handle.ok().map(|h| (stop, h))
-    });
+    let periodic = (cfg.report_interval_sec > 0)
+        .then(|| {
+            let every = Duration::from_secs(cfg.report_interval_sec);
+            Ticker::start(
+                "profiler-report",
+                false,
+                move || every,
+                move || {
+                    // Periodic dumps are files only: the console report is the run's end.
+                    let mut files = (*settings::active()).clone();
+                    files.formats.console = false;
+                    emit(&report(), &files.output_dir, &render::reporters(&files));
+                    Flow::Continue
+                },
+            )
+            .ok()
+        })
+        .flatten();
     Session {
         active: Some(active),
-        periodic: periodic.flatten(),
+        periodic,
     }
 }
 
 /// The report of everything recorded so far (with the session's samplers when one runs).
 pub fn report() -> Report {
     let snap = crate::aggregate::snapshot();
-    let cfg = config::active();
+    let cfg = settings::active();
     let extras = match active() {
         Some(a) => a.samplers.extras(&snap, a.started.elapsed().as_secs_f64()),
         None => Extras {
-            duration_sec: crate::record::clock::secs_since_epoch(snap.taken_at),
+            duration_sec: snap.taken_at_sec,
             ..Extras::default()
         },
     };
@@ -104,55 +103,70 @@ pub fn report() -> Report {
 /// What writing a report produced.
 #[derive(Debug, Default)]
 pub struct Written {
-    pub json: Option<PathBuf>,
-    pub charts: Vec<PathBuf>,
+    /// Every file written, with the name of the reporter that wrote it.
+    pub files: Vec<(&'static str, PathBuf)>,
+    /// What could not be written (each also said in one line on stderr).
     pub errors: Vec<ReportError>,
 }
 
-/// Writes `report` in the `formats` asked for: JSON and charts into `dir`, the console
-/// report to stdout. Errors go to stderr in one line each and the program goes on;
-/// when the JSON cannot be written and no console report was asked for, the JSON goes
-/// to stdout so nothing is lost.
-pub fn emit(report: &Report, dir: &std::path::Path, formats: config::Formats) -> Written {
+impl Written {
+    /// The files `reporter` (`json`, `charts`, ...) wrote.
+    pub fn of<'a>(&'a self, reporter: &'a str) -> impl Iterator<Item = &'a Path> + 'a {
+        self.files
+            .iter()
+            .filter(move |(r, _)| *r == reporter)
+            .map(|(_, p)| p.as_path())
+    }
+}
+
+/// Writes `report` through `reporters` into `dir`. Errors go to stderr in one line
+/// each and the program goes on; when the JSON was asked for but could not be
+/// written, and no console report was asked for, the JSON goes to stderr so nothing
+/// is lost.
+pub fn emit(report: &Report, dir: &Path, reporters: &[Box<dyn Reporter>]) -> Written {
     let mut w = Written::default();
     // One directory problem is one error line, not one per file.
-    let dir_ok = !(formats.json || formats.charts)
-        || json::ensure_dir(dir).map_err(|e| w.errors.push(e)).is_ok();
-    if dir_ok && formats.json {
-        match json::write(report, dir) {
-            Ok(p) => w.json = Some(p),
-            Err(e) => w.errors.push(e),
+    let dir_ok = !reporters.iter().any(|r| r.writes_files())
+        || render::files::ensure_dir(dir)
+            .map_err(|e| w.errors.push(e))
+            .is_ok();
+    let mut json_failed = false;
+    for r in reporters {
+        if r.writes_files() && !dir_ok {
+            json_failed |= r.name() == "json";
+            continue;
         }
-    }
-    #[cfg(feature = "charts")]
-    if dir_ok && formats.charts {
-        match crate::report::charts::write_all(report, dir, config::active().chart_font.as_deref())
-        {
-            Ok(paths) => w.charts = paths,
-            Err(e) => w.errors.push(e),
+        match r.write(report, Output { dir }) {
+            Ok(paths) => w.files.extend(paths.into_iter().map(|p| (r.name(), p))),
+            Err(e) => {
+                json_failed |= r.name() == "json";
+                w.errors.push(e);
+            }
         }
     }
     for e in &w.errors {
-        eprintln!("profiler: {e}");
+        status::line(format_args!("profiler: {e}"));
     }
-    if formats.console {
-        println!("{}", console::render(report));
-    } else if formats.json && w.json.is_none() {
+    if json_failed && !reporters.iter().any(|r| r.name() == "console") {
         if let Ok(text) = serde_json::to_string_pretty(report) {
-            println!("{text}");
+            status::line(format_args!("{text}"));
         }
     }
-    if let Some(p) = &w.json {
-        let charts: Vec<String> = w.charts.iter().map(|c| c.display().to_string()).collect();
-        if charts.is_empty() {
-            println!("profiler: report written to {}", p.display());
-        } else {
-            println!(
-                "profiler: report written to {} (charts: {})",
-                p.display(),
-                charts.join(", ")
-            );
+    if let Some(((_, first), rest)) = w.files.split_first() {
+        let mut line = format!("profiler: report written to {}", first.display());
+        let mut names: Vec<&str> = rest.iter().map(|(n, _)| *n).collect();
+        names.dedup();
+        let parts: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let paths: Vec<String> = w.of(name).map(|p| p.display().to_string()).collect();
+                format!("{name}: {}", paths.join(", "))
+            })
+            .collect();
+        if !parts.is_empty() {
+            line.push_str(&format!(" ({})", parts.join("; ")));
         }
+        status::line(format_args!("{line}"));
     }
     w
 }
@@ -164,14 +178,12 @@ impl Session {
     }
 
     fn finish_inner(&mut self) -> Option<Written> {
-        if let Some((stop, handle)) = self.periodic.take() {
-            *stop.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-            stop.1.notify_all();
-            let _ = handle.join();
+        if let Some(mut p) = self.periodic.take() {
+            p.stop();
         }
         let a = self.active.take()?;
         let r = report();
-        let written = emit(&r, &a.cfg.output_dir, a.cfg.formats);
+        let written = emit(&r, &a.cfg.output_dir, &render::reporters(&a.cfg));
         let mut slot = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
         if slot.as_ref().is_some_and(|x| Arc::ptr_eq(x, &a)) {
             *slot = None;

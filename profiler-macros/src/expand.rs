@@ -162,6 +162,11 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
         quote!(#ident = #v)
     });
     let target_field = args.target_ms.map(|t| quote!(target_ms = #t,));
+    let site = quote! {
+        static __PROFILER_SITE: #p::Site = #p::Site::new(
+            #component, #name, #target, #p::Kind::#kind, #warmup, &[#(#label_pairs),*],
+        );
+    };
 
     let span = quote! {
         #p::tracing::info_span!(
@@ -195,10 +200,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     let prologue = match stream {
         // A stream keeps its wrapper type either way (an `impl Stream` has one type).
         Some(_) => quote! {
-            static __PROFILER_SITE: #p::Site = #p::Site::new(
-                #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
-                &[#(#label_pairs),*],
-            );
+            #site
             #body_def
             let mut __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
             let __profiler_span = if __profiler_call.is_active() {
@@ -208,10 +210,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
             };
         },
         None => quote! {
-            static __PROFILER_SITE: #p::Site = #p::Site::new(
-                #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
-                &[#(#label_pairs),*],
-            );
+            #site
             #body_def
             let mut __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
             if !__profiler_call.is_active() {
@@ -284,10 +283,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
         };
         quote_spanned! {body_span=>
             {
-                static __PROFILER_SITE: #p::Site = #p::Site::new(
-                    #component, #name, ::core::module_path!(), #target, #p::Kind::#kind, #warmup,
-                    &[#(#label_pairs),*],
-                );
+                #site
                 #body_def
                 let __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
                 if !__profiler_call.is_active() {

@@ -1,7 +1,6 @@
 //! Finding messages and recommendations, per kind of component, in English and Korean.
 
-use crate::config::Lang;
-use crate::report::model::Severity;
+use crate::model::{Lang, Severity};
 
 /// The family a component belongs to, for its recommendation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,6 @@
-//! Figures from histograms, and the histogram encoding reports carry.
+//! Latency figures from histograms (the only place a percentile is computed).
 
-use crate::report::model::LatencyStats;
-use base64::Engine;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use crate::model::LatencyStats;
 use hdrhistogram::Histogram;
 
 const NS_PER_MS: f64 = 1e6;
@@ -25,60 +23,24 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
     }
 }
 
-/// A histogram as base64 of HDR's V2 + deflate encoding.
-pub fn encode_histogram(h: &Histogram<u64>) -> String {
-    let mut buf = Vec::new();
-    // Serialising into a Vec cannot fail for a valid histogram.
-    if V2DeflateSerializer::new().serialize(h, &mut buf).is_err() {
-        buf.clear();
-    }
-    base64::engine::general_purpose::STANDARD.encode(buf)
-}
-
-/// Why a report's histogram could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum HistogramError {
-    #[error("the histogram is not valid base64: {0}")]
-    Base64(#[from] base64::DecodeError),
-    #[error("the histogram is not an HDR V2 encoding: {0:?}")]
-    Decode(hdrhistogram::serialization::DeserializeError),
-    #[error("the histogram's layout cannot be merged: {0:?}")]
-    Incompatible(hdrhistogram::AdditionError),
-}
-
-/// Reads a histogram written by [`encode_histogram`]; an empty string is an empty histogram.
-pub fn decode_histogram(s: &str) -> Result<Histogram<u64>, HistogramError> {
-    let mut h = crate::record::new_histogram();
-    if s.is_empty() {
-        return Ok(h);
-    }
-    let bytes = base64::engine::general_purpose::STANDARD.decode(s)?;
-    let decoded: Histogram<u64> = Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(HistogramError::Decode)?;
-    // Re-home into the auto-resizing layout so merges never refuse a value.
-    h.add(&decoded).map_err(HistogramError::Incompatible)?;
-    Ok(h)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::histogram::new_histogram;
 
     #[test]
-    fn histogram_round_trips_through_its_encoding() {
-        let mut h = crate::record::new_histogram();
-        for v in [1_000u64, 2_000_000, 40_000_000, 40_000_000, 123_456_789] {
+    fn figures_come_from_the_histogram_in_ms() {
+        let mut h = new_histogram();
+        for v in [1_000_000u64, 2_000_000, 3_000_000, 4_000_000] {
             h.record(v).unwrap();
         }
-        let back = decode_histogram(&encode_histogram(&h)).unwrap();
-        assert_eq!(latency_stats(&back), latency_stats(&h));
-        assert_eq!(back.len(), 5);
-    }
-
-    #[test]
-    fn garbage_is_an_error_not_a_panic() {
-        assert!(decode_histogram("not base64!").is_err());
-        assert!(decode_histogram("aGVsbG8=").is_err());
+        let s = latency_stats(&h);
+        assert_eq!(s.count, 4);
+        assert!((s.mean - 2.5).abs() < 0.01, "{s:?}");
+        assert!(
+            (s.max - 4.0).abs() < 0.01 && (s.min - 1.0).abs() < 0.01,
+            "{s:?}"
+        );
+        assert_eq!(latency_stats(&new_histogram()), LatencyStats::default());
     }
 }

@@ -2,8 +2,8 @@
 //! well-known component names.
 
 use crate::config::Config;
-use crate::record::component::{ComponentMeta, Kind};
-use crate::report::model::{Severity, TargetSource};
+use crate::model::{Kind, Severity, TargetSource};
+use crate::record::ComponentMeta;
 
 /// The spec's default P95 target (ms) for a well-known component name.
 pub fn default_target_ms(name: &str, kind: Kind) -> Option<f64> {

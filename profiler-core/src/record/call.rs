@@ -6,12 +6,14 @@ use super::component::ComponentState;
 use super::context::{mem_bit, swap_alloc_component, CONTEXT};
 use super::shard::{with_cell, Cell};
 use super::turn::TurnRef;
-use super::{clock, mode, site::Site};
+use super::{clock, mode, probe, settings, site::Site};
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// Completed: a latency sample.
     Ok,
+    /// Returned `Err` (or panicked): counted, never a sample.
     Error,
 }
 
@@ -58,7 +60,7 @@ impl Call {
     #[cold]
     #[inline(never)]
     fn prepare_slow(site: &'static Site, m: u8) -> Call {
-        if !mode::admit_slow(m) {
+        if !settings::admit_slow(m) {
             return Call::INACTIVE;
         }
         let mut call = Self::for_component(site.component());
@@ -115,7 +117,7 @@ impl Call {
     #[cold]
     fn read_memory_before(&mut self, id: u32) {
         let _ = CONTEXT.try_with(|x| x.mem_due.set(x.mem_due.get() & !mem_bit(id)));
-        if let Some(m) = crate::sample::memory::read() {
+        if let Some(m) = probe::read() {
             self.mem_before = (m.rss_bytes.max(1), m.vms_bytes);
         }
     }
@@ -194,14 +196,14 @@ pub(crate) struct StreamParts {
 }
 
 /// Memory accounting after a sample: deltas when this call read memory, and the
-/// budget that decides when a later call reads it (see `sample::memory`).
+/// budget that decides when a later call reads it (see `probe`).
 #[inline(always)]
 pub(crate) fn account_memory(c: &ComponentState, cell: &Cell, ns: u64, before: (u64, u64)) {
     if before.0 != 0 {
         record_memory_delta(cell, before);
     }
     let budget = cell.mem_budget_ns.get() + ns;
-    if budget >= crate::sample::memory::per_call_threshold_ns() {
+    if budget >= probe::per_call_threshold_ns() {
         cell.mem_budget_ns.set(0);
         let _ = CONTEXT.try_with(|x| x.mem_due.set(x.mem_due.get() | mem_bit(c.id)));
     } else {
@@ -211,7 +213,7 @@ pub(crate) fn account_memory(c: &ComponentState, cell: &Cell, ns: u64, before: (
 
 #[cold]
 fn record_memory_delta(cell: &Cell, before: (u64, u64)) {
-    let Some(after) = crate::sample::memory::read() else {
+    let Some(after) = probe::read() else {
         return;
     };
     if cell.mem_rss_before.get() == 0 {
@@ -284,6 +286,7 @@ pub struct OutcomeOf<'a, T: ?Sized>(pub &'a T);
 
 /// `Result` return values: `Err` is an error.
 pub trait ResultOutcome {
+    /// `Err` is an error.
     fn outcome(&self) -> Outcome;
 }
 impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
@@ -299,6 +302,7 @@ impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
 
 /// Any other return value is a success.
 pub trait AnyOutcome {
+    /// Always a success.
     fn outcome(&self) -> Outcome;
 }
 impl<T: ?Sized> AnyOutcome for &OutcomeOf<'_, T> {

@@ -7,46 +7,18 @@
 //! registry mutex; calls never do.
 
 use super::slots::Slots;
-use crate::config::{self, Config};
-use serde::{Deserialize, Serialize};
+use crate::config::Config;
+use crate::model::{Kind, Source};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
 const CHUNK: usize = 64;
 /// How many distinct components one process can hold.
-pub const MAX_COMPONENTS: usize = CHUNK * CHUNK;
-
-/// What a component's latency sample means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Call start to completion.
-    #[default]
-    Latency,
-    /// Call start to the first item of the returned stream (TTFT / TTFB).
-    FirstItem,
-    /// A latency per rendered frame; the report adds achieved FPS.
-    Frame,
-    /// One question-answer round: turn start to the first response item.
-    Turn,
-}
-
-/// Where a component's measurements come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// `#[profile]` functions.
-    #[default]
-    Profile,
-    /// `tracing` spans from other code carrying a `component` field.
-    Span,
-    /// `profiler::Turn`.
-    Turn,
-}
+pub(crate) const MAX_COMPONENTS: usize = CHUNK * CHUNK;
 
 /// The per-component switches read on the hot path.
-pub struct ComponentState {
+pub(crate) struct ComponentState {
     pub(crate) id: u32,
     pub(crate) enabled: AtomicBool,
     pub(crate) warmup_left: AtomicU64,
@@ -68,25 +40,29 @@ impl ComponentState {
 /// What the report knows of a component.
 #[derive(Clone, Debug)]
 pub struct ComponentMeta {
+    /// The component's name.
     pub name: String,
+    /// What its latency sample means.
     pub kind: Kind,
+    /// Where its measurements come from.
     pub source: Source,
     /// `target_ms` given in the attribute (the strongest source of a target).
     pub attribute_target_ms: Option<f64>,
+    /// Labels from the attribute (`provider`, `model`, ...).
     pub labels: BTreeMap<String, String>,
     /// Functions (or span names) that record into this component.
     pub functions: Vec<String>,
 }
 
 /// How a new component is described when it registers.
-pub struct Registration<'a> {
-    pub name: &'a str,
-    pub kind: Kind,
-    pub source: Source,
-    pub target_ms: Option<f64>,
-    pub warmup: Option<u64>,
-    pub labels: &'a [(&'a str, &'a str)],
-    pub function: &'a str,
+pub(crate) struct Registration<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) kind: Kind,
+    pub(crate) source: Source,
+    pub(crate) target_ms: Option<f64>,
+    pub(crate) warmup: Option<u64>,
+    pub(crate) labels: &'a [(&'a str, &'a str)],
+    pub(crate) function: &'a str,
 }
 
 #[derive(Default)]
@@ -123,9 +99,9 @@ fn warmup_for(cfg: &Config, attribute: Option<u64>) -> u64 {
     attribute.unwrap_or(cfg.warmup)
 }
 
-/// Registers (or joins) the component `reg.name`. `None` when the table is full.
-pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
-    let cfg = config::active();
+/// Registers (or joins) the component `reg.name` under the configuration `cfg`.
+/// `None` when the table is full.
+pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static ComponentState> {
     let mut r = registry();
     if let Some(&id) = r.by_name.get(reg.name) {
         let meta = &mut r.metas[id as usize];
@@ -156,10 +132,10 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
     if id >= MAX_COMPONENTS {
         if !r.full_warned {
             r.full_warned = true;
-            eprintln!(
+            crate::status::line(format_args!(
                 "profiler: more than {MAX_COMPONENTS} components; `{}` and later ones are not recorded",
                 reg.name
-            );
+            ));
         }
         return None;
     }
@@ -168,7 +144,7 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
         Box::new(ComponentState {
             id: id as u32,
             enabled: AtomicBool::new(cfg.component_enabled(reg.name)),
-            warmup_left: AtomicU64::new(warmup_for(&cfg, reg.warmup)),
+            warmup_left: AtomicU64::new(warmup_for(cfg, reg.warmup)),
         })
     })?;
     r.by_name.insert(reg.name.to_string(), id as u32);
@@ -189,12 +165,12 @@ pub fn register(reg: Registration<'_>) -> Option<&'static ComponentState> {
 }
 
 /// The id of `name`, if registered.
-pub fn lookup(name: &str) -> Option<u32> {
+pub(crate) fn lookup(name: &str) -> Option<u32> {
     registry().by_name.get(name).copied()
 }
 
 /// Metadata of every registered component, in registration order (index = id).
-pub fn metas() -> Vec<ComponentMeta> {
+pub(crate) fn metas() -> Vec<ComponentMeta> {
     registry().metas.clone()
 }
 
@@ -211,7 +187,7 @@ pub(crate) fn reconfigure(cfg: &Config) {
 }
 
 /// Whether every registered component is past its warm-up.
-pub fn all_warmed_up() -> bool {
+pub(crate) fn all_warmed_up() -> bool {
     let n = registry().metas.len();
     (0..n as u32).all(|id| state(id).is_none_or(|s| s.warmup_left.load(Relaxed) == 0))
 }

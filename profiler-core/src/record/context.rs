@@ -5,8 +5,9 @@
 use std::cell::Cell;
 
 pub(crate) struct Context {
-    /// The turn calls started here belong to (`TurnState` pointer; null: none).
-    pub(crate) turn: Cell<*const super::turn::TurnState>,
+    /// The turn calls started here belong to: a `turn::TurnState` pointer, kept
+    /// untyped so this leaf module knows nothing of turns (null: none).
+    pub(crate) turn: Cell<*const ()>,
     /// Components whose next call on this thread reads memory: bit `id % 64`. Two
     /// components 64 ids apart share a bit, which costs at most an early reading.
     pub(crate) mem_due: Cell<u64>,

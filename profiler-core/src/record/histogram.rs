@@ -69,13 +69,6 @@ fn value_from_index(index: usize) -> u64 {
     sub_bucket << bucket
 }
 
-/// An empty histogram of the layout every report uses (auto-resizing, 3 figures).
-pub fn new_histogram() -> Histogram<u64> {
-    let mut h = Histogram::new(3).expect("3 significant figures is a valid HDR setting");
-    h.auto(true);
-    h
-}
-
 impl AtomicHistogram {
     pub(crate) const fn new() -> Self {
         Self { rows: Slots::new() }
@@ -108,6 +101,21 @@ impl AtomicHistogram {
         }
     }
 
+    /// Adds every count of `o` into this histogram. Only by this histogram's one writer.
+    pub(crate) fn absorb(&self, o: &AtomicHistogram) {
+        for (r, row) in o.rows.iter() {
+            let Some(into) = self.rows.get_or_init(r, Row::new_boxed) else {
+                continue;
+            };
+            for (cell, from) in into.0.iter().zip(row.0.iter()) {
+                let n = from.load(Relaxed);
+                if n > 0 {
+                    cell.store(cell.load(Relaxed) + n, Relaxed);
+                }
+            }
+        }
+    }
+
     /// Bytes held by allocated rows (for the retained-memory figures).
     pub(crate) fn retained_bytes(&self) -> usize {
         self.rows.iter().count() * std::mem::size_of::<Row>()
@@ -117,6 +125,7 @@ impl AtomicHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::histogram::new_histogram;
 
     fn lcg(seed: &mut u64) -> u64 {
         *seed = seed

@@ -1,25 +1,41 @@
 //! The hot path: clock, thread-local shards, the call guard, the stream and future
-//! wrappers, turns. A call reads one atomic when profiling is off; when on, two clock
-//! reads, a thread-local lookup and a histogram bucket bump, with no lock and no
-//! allocation.
+//! wrappers, turns, the counting allocator. A call reads one atomic when profiling is
+//! off; when on, two clock reads, a thread-local lookup and a histogram bucket bump,
+//! with no lock and no allocation.
+//!
+//! Files, leaves first: `clock`, `context` (what this thread is inside of), `slots`
+//! (lazily filled arrays), `histogram` (single-writer HDR buckets), `mode` (the global
+//! switch), `probe` (memory reads), `component` (the registry), `settings` (the
+//! configuration in force), `shard` (per-thread cells), `alloc`, `site`, `turn`,
+//! `call`, `future`, `stream`.
 
-pub mod call;
-pub mod clock;
-pub mod component;
+pub(crate) mod alloc;
+pub(crate) mod call;
+pub(crate) mod clock;
+pub(crate) mod component;
 pub(crate) mod context;
-pub mod future;
+pub(crate) mod future;
 pub(crate) mod histogram;
-pub mod mode;
+pub(crate) mod mode;
+pub(crate) mod probe;
+pub(crate) mod settings;
 pub(crate) mod shard;
-pub mod site;
+pub(crate) mod site;
 pub(crate) mod slots;
-pub mod stream;
-pub mod turn;
+pub(crate) mod stream;
+pub(crate) mod turn;
 
-pub use call::{measure_sync, AnyOutcome, Call, Outcome, OutcomeOf, ResultOutcome};
-pub use context::current_alloc_component;
-pub use future::InCall;
-pub use histogram::new_histogram;
-pub use site::Site;
-pub use stream::FirstItem;
+pub use alloc::CountingAllocator;
+pub use clock::install as install_clock;
+pub use component::ComponentMeta;
+pub use settings::{active as active_config, set_active as configure};
 pub use turn::{InTurn, Turn, TurnScope};
+
+#[doc(hidden)]
+pub use call::{measure_sync, AnyOutcome, Call, Outcome, OutcomeOf, ResultOutcome};
+#[doc(hidden)]
+pub use future::InCall;
+#[doc(hidden)]
+pub use site::Site;
+#[doc(hidden)]
+pub use stream::FirstItem;

@@ -1,7 +1,6 @@
 //! The global on/off/sampling switch: the first thing every call reads, and when
 //! profiling is off the only thing (one relaxed atomic load).
 
-use crate::config::Config;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
 
@@ -27,22 +26,19 @@ pub(crate) fn load() -> u8 {
     MODE.load(Relaxed)
 }
 
-/// Decides for a call when the mode is neither plainly on nor off.
-#[cold]
-#[inline(never)]
-pub(crate) fn admit_slow(mode: u8) -> bool {
-    match mode & !FLAGS {
-        UNINIT => {
-            crate::config::active();
-            let m = MODE.load(Relaxed) & !FLAGS;
-            m == ON || (m == SAMPLED && sample())
-        }
+/// Whether the mode `m` was never set (the configuration is not read yet).
+pub(crate) fn is_uninit(m: u8) -> bool {
+    m & !FLAGS == UNINIT
+}
+
+/// Decides for a call under mode `m` (already set): on, sampled or off.
+pub(crate) fn admit(m: u8) -> bool {
+    match m & !FLAGS {
         ON => true,
         SAMPLED => sample(),
         _ => false,
     }
 }
-
 /// Whether calls charge allocations to their component.
 #[inline(always)]
 pub(crate) fn alloc_counting() -> bool {
@@ -102,14 +98,14 @@ fn sample() -> bool {
     .unwrap_or(false)
 }
 
-/// Puts the switch of `cfg` in force.
-pub(crate) fn apply(cfg: &Config) {
-    let mode = if !cfg.enabled {
+/// Puts the switch in force: off, on, or on for a share `sample_rate` of calls.
+pub(crate) fn apply(enabled: bool, sample_rate: f64) {
+    let mode = if !enabled {
         OFF
-    } else if cfg.sample_rate >= 1.0 {
+    } else if sample_rate >= 1.0 {
         ON
     } else {
-        THRESHOLD.store((cfg.sample_rate * u32::MAX as f64) as u32, Relaxed);
+        THRESHOLD.store((sample_rate * u32::MAX as f64) as u32, Relaxed);
         SAMPLED
     };
     // Flags are set from other threads (allocator, GPU sampler): keep them atomically.

@@ -3,13 +3,13 @@
 //! shard under the shard-list mutex (never taken by a call) and merge.
 //!
 //! Invariants: a `Cell` has one writer, the thread that owns the shard (see
-//! `AtomicHistogram`); when a thread exits its shard is folded into the retired
-//! totals and freed, so memory follows the live threads, not every thread that ever ran.
+//! `AtomicHistogram`); when a thread exits its shard is folded into the retired shard
+//! (written only under the shard-list mutex) and freed, so memory follows the live
+//! threads, not every thread that ever ran.
 
 use super::context::uncharged;
 use super::histogram::AtomicHistogram;
 use super::slots::Slots;
-use crate::aggregate::Totals;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -106,6 +106,53 @@ impl Cell {
         self.last_end.set(end);
     }
 
+    /// Raw clock bounds of this cell's samples: (first start, last end), 0 when none.
+    pub(crate) fn window(&self) -> (u64, u64) {
+        (self.first_start.get(), self.last_end.get())
+    }
+
+    /// Adds `o`'s figures into this cell (a thread's cell retiring into the retired
+    /// shard). Only under the shard-list mutex: this cell's one writer.
+    fn absorb(&self, o: &Cell) {
+        let had_memory = self.mem_samples.get() != 0;
+        self.latency.absorb(&o.latency);
+        self.stream_total.absorb(&o.stream_total);
+        for (a, b) in [
+            (&self.errors, &o.errors),
+            (&self.cancelled, &o.cancelled),
+            (&self.warmup_excluded, &o.warmup_excluded),
+            (&self.items, &o.items),
+            (&self.streams_completed, &o.streams_completed),
+            (&self.streams_cancelled, &o.streams_cancelled),
+            (&self.turn_ns, &o.turn_ns),
+            (&self.mem_samples, &o.mem_samples),
+            (&self.mem_rss_growth, &o.mem_rss_growth),
+            (&self.begun, &o.begun),
+            (&self.ended, &o.ended),
+        ] {
+            a.add(b.get());
+        }
+        let lowest = |a: &Counter, b: &Counter| {
+            if b.get() != 0 && (a.get() == 0 || b.get() < a.get()) {
+                a.set(b.get());
+            }
+        };
+        let highest = |a: &Counter, b: &Counter| a.set(a.get().max(b.get()));
+        lowest(&self.first_start, &o.first_start);
+        highest(&self.last_end, &o.last_end);
+        lowest(&self.mem_rss_before, &o.mem_rss_before);
+        lowest(&self.mem_vms_before, &o.mem_vms_before);
+        highest(&self.mem_rss_after, &o.mem_rss_after);
+        highest(&self.mem_vms_after, &o.mem_vms_after);
+        // The worst delta is signed: the largest among cells that read memory.
+        let worst = o.mem_rss_worst.get();
+        if o.mem_samples.get() != 0
+            && (!had_memory || worst as i64 > self.mem_rss_worst.get() as i64)
+        {
+            self.mem_rss_worst.set(worst);
+        }
+    }
+
     /// Bytes this cell holds (for the retained-memory figures).
     pub(crate) fn retained_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
@@ -116,6 +163,14 @@ impl Cell {
 
 pub(crate) struct Shard {
     cells: Slots<Slots<Cell, CHUNK>, CHUNK>,
+}
+
+impl Shard {
+    const fn new() -> Shard {
+        Shard {
+            cells: Slots::new(),
+        }
+    }
 }
 
 impl Shard {
@@ -138,15 +193,13 @@ impl Shard {
 
 struct Shards {
     live: Vec<Arc<Shard>>,
-    retired: Totals,
-    /// Begun minus ended (wrapping) of exited threads' cells, by component id.
-    retired_running: Vec<u64>,
+    /// Every exited thread's cells, added up.
+    retired: Shard,
 }
 
 static SHARDS: Mutex<Shards> = Mutex::new(Shards {
     live: Vec::new(),
-    retired: Totals::new(),
-    retired_running: Vec::new(),
+    retired: Shard::new(),
 });
 
 fn shards() -> MutexGuard<'static, Shards> {
@@ -157,9 +210,7 @@ struct Local(Arc<Shard>);
 
 impl Local {
     fn register() -> Local {
-        let shard = Arc::new(Shard {
-            cells: Slots::new(),
-        });
+        let shard = Arc::new(Shard::new());
         shards().live.push(shard.clone());
         Local(shard)
     }
@@ -169,8 +220,11 @@ impl Drop for Local {
     fn drop(&mut self) {
         let mut s = shards();
         s.live.retain(|x| !Arc::ptr_eq(x, &self.0));
-        s.retired.absorb_shard(&self.0);
-        add_running(&mut s.retired_running, &self.0);
+        for (id, cell) in self.0.cells() {
+            if let Some(into) = s.retired.cell(id) {
+                into.absorb(cell);
+            }
+        }
     }
 }
 
@@ -198,14 +252,15 @@ pub(crate) fn with_cell<R>(id: u32, f: impl FnOnce(&Cell) -> R) -> Option<R> {
     LOCAL.try_with(|l| l.0.cell(id).map(f)).ok().flatten()
 }
 
-/// Totals over every live and retired shard.
-pub(crate) fn collect() -> Totals {
+/// Calls `f` with every cell of every live and retired shard, by component id, under
+/// the shard-list mutex (calls never wait on it).
+pub(crate) fn for_each_cell(mut f: impl FnMut(u32, &Cell)) {
     let s = shards();
-    let mut totals = s.retired.clone();
-    for shard in &s.live {
-        totals.absorb_shard(shard);
+    for shard in std::iter::once(&s.retired).chain(s.live.iter().map(|a| &**a)) {
+        for (id, cell) in shard.cells() {
+            f(id, cell);
+        }
     }
-    totals
 }
 
 /// How many calls of each component are running now (begun, not yet ended), by
@@ -215,7 +270,7 @@ pub(crate) fn collect() -> Totals {
 pub(crate) fn running(out: &mut Vec<u64>) {
     let s = shards();
     out.clear();
-    out.extend_from_slice(&s.retired_running);
+    add_running(out, &s.retired);
     for shard in &s.live {
         add_running(out, shard);
     }

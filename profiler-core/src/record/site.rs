@@ -1,7 +1,8 @@
 //! `Site`: the static one `#[profile]` function owns. It caches the component's
 //! state after the first call, so a call reads one pointer to find its component.
 
-use super::component::{self, ComponentState, Kind, Registration, Source};
+use super::component::{self, ComponentState, Registration};
+use crate::model::{Kind, Source};
 use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 const UNRESOLVED: u8 = 0;
@@ -10,24 +11,21 @@ const REFUSED: u8 = 2;
 
 /// A profiled function's static description (built by `#[profile]`).
 pub struct Site {
-    pub component: &'static str,
-    pub function: &'static str,
-    pub module: &'static str,
-    pub target_ms: Option<f64>,
-    pub kind: Kind,
-    pub warmup: Option<u64>,
-    pub labels: &'static [(&'static str, &'static str)],
+    component: &'static str,
+    function: &'static str,
+    target_ms: Option<f64>,
+    kind: Kind,
+    warmup: Option<u64>,
+    labels: &'static [(&'static str, &'static str)],
     state: AtomicPtr<ComponentState>,
     resolution: AtomicU8,
 }
 
 impl Site {
     /// Used by `#[profile]`; every argument is a constant.
-    #[allow(clippy::too_many_arguments)]
     pub const fn new(
         component: &'static str,
         function: &'static str,
-        module: &'static str,
         target_ms: Option<f64>,
         kind: Kind,
         warmup: Option<u64>,
@@ -36,7 +34,6 @@ impl Site {
         Site {
             component,
             function,
-            module,
             target_ms,
             kind,
             warmup,
@@ -73,7 +70,8 @@ impl Site {
             function: self.function,
         };
         // Registration allocates: the profiler's own, not the enclosing call's.
-        let st = super::context::uncharged(|| component::register(reg));
+        let cfg = super::settings::active();
+        let st = super::context::uncharged(|| component::register(reg, &cfg));
         match st {
             Some(st) => {
                 self.state.store(

@@ -2,10 +2,11 @@
 //! (on this thread, or inside `Turn::scope`) add their time to it; the turn's E2E
 //! latency runs from its start to the first item of its response stream.
 
-use super::component::{self, ComponentState, Kind, Registration, Source};
+use super::component::{self, ComponentState, Registration};
 use super::context::CONTEXT;
 use super::shard::with_cell;
-use super::{clock, mode};
+use super::{clock, mode, settings};
+use crate::model::{Kind, Source};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
@@ -62,7 +63,7 @@ impl TurnRef {
     #[inline(always)]
     pub(crate) fn current() -> Option<TurnRef> {
         let p = CONTEXT
-            .try_with(|c| c.turn.get())
+            .try_with(|c| c.turn.get().cast::<TurnState>())
             .unwrap_or(std::ptr::null());
         if p.is_null() {
             None
@@ -99,18 +100,28 @@ impl TurnRef {
     }
 }
 
+/// Makes `p` this thread's current turn; returns the previous one.
+fn swap_current(p: *const TurnState) -> *const TurnState {
+    CONTEXT
+        .try_with(|c| c.turn.replace(p.cast()).cast())
+        .unwrap_or(std::ptr::null())
+}
+
 fn turn_component() -> Option<&'static ComponentState> {
     static TURN: OnceLock<Option<&'static ComponentState>> = OnceLock::new();
     *TURN.get_or_init(|| {
-        component::register(Registration {
-            name: TURN_COMPONENT,
-            kind: Kind::Turn,
-            source: Source::Turn,
-            target_ms: None,
-            warmup: None,
-            labels: &[],
-            function: "profiler::Turn",
-        })
+        component::register(
+            Registration {
+                name: TURN_COMPONENT,
+                kind: Kind::Turn,
+                source: Source::Turn,
+                target_ms: None,
+                warmup: None,
+                labels: &[],
+                function: "profiler::Turn",
+            },
+            &settings::active(),
+        )
     })
 }
 
@@ -139,7 +150,7 @@ impl Turn {
     /// Starts a turn whose response is the first item of component `response`'s stream.
     pub fn with_response(response: &str) -> Turn {
         let m = mode::load();
-        if m != mode::ON && !mode::admit_slow(m) {
+        if m != mode::ON && !settings::admit_slow(m) {
             return Turn {
                 state: None,
                 comp: None,
@@ -188,10 +199,7 @@ impl Turn {
     }
 
     fn set_current(&self) -> *const TurnState {
-        let p = self.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
-        CONTEXT
-            .try_with(|c| c.turn.replace(p))
-            .unwrap_or(std::ptr::null())
+        swap_current(self.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr))
     }
 
     /// Ends the turn now (same as dropping it).
@@ -249,7 +257,7 @@ pub struct TurnScope<'a> {
 
 impl Drop for TurnScope<'_> {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| c.turn.set(self.prev));
+        swap_current(self.prev);
     }
 }
 
@@ -266,12 +274,9 @@ impl<F: Future> Future for InTurn<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let p = this.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
-        let prev = CONTEXT
-            .try_with(|c| c.turn.replace(p))
-            .unwrap_or(std::ptr::null());
+        let prev = swap_current(this.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr));
         let out = this.inner.poll(cx);
-        let _ = CONTEXT.try_with(|c| c.turn.set(prev));
+        swap_current(prev);
         out
     }
 }

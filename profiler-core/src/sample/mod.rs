@@ -1,17 +1,37 @@
-//! Background samplers that run beside the program: process memory and GPUs.
+//! Background samplers that run beside the program: process memory and GPUs, each on
+//! the one stop/tick loop (`ticker`) with a bounded timeline (`timeline`). They measure;
+//! `analyse` judges what they measured.
 
 pub mod gpu;
 pub mod memory;
-pub mod timeline;
+pub(crate) mod ticker;
+pub(crate) mod timeline;
 
 use crate::aggregate::Snapshot;
-use crate::analyse::Extras;
 use crate::config::Config;
+use crate::model::{ComponentGpu, GpuReport, MemoryReport};
+use crate::record::{alloc, component};
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// What the samplers add to a report.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// Seconds the run has lasted.
+    pub duration_sec: f64,
+    /// The process memory timeline.
+    pub memory: Option<MemoryReport>,
+    /// GPU samples (or why there are none).
+    pub gpu: GpuReport,
+    /// Allocation totals (bytes, count) by component name (counting allocator).
+    pub allocations: BTreeMap<String, (u64, u64)>,
+    /// GPU figures while each component ran, by component name.
+    pub component_gpu: BTreeMap<String, ComponentGpu>,
+}
 
 /// Every background sampler of a session.
 pub struct Samplers {
-    memory: timeline::MemorySampler,
+    memory: memory::MemorySampler,
     gpu: gpu::GpuSampler,
 }
 
@@ -19,9 +39,9 @@ impl Samplers {
     /// Starts the samplers `cfg` asks for.
     pub fn start(cfg: &Config) -> Samplers {
         Samplers {
-            memory: timeline::MemorySampler::start(
+            memory: memory::MemorySampler::start(
                 Duration::from_millis(cfg.memory_interval_ms),
-                crate::record::component::all_warmed_up,
+                component::all_warmed_up,
             ),
             gpu: gpu::GpuSampler::from_config(cfg),
         }
@@ -31,21 +51,19 @@ impl Samplers {
     /// so the end of a run is in the report).
     pub fn extras(&self, snap: &Snapshot, duration_sec: f64) -> Extras {
         self.gpu.tick();
-        let allocations = if crate::alloc::installed() {
+        let allocations = if alloc::installed() {
             let ids = 0..snap.components.len() as u32;
             snap.components
                 .iter()
                 .zip(ids)
-                .map(|(c, id)| (c.meta.name.clone(), crate::alloc::component_totals(id)))
+                .map(|(c, id)| (c.meta.name.clone(), alloc::component_totals(id)))
                 .collect()
         } else {
             Default::default()
         };
         Extras {
             duration_sec,
-            memory: self
-                .memory
-                .report(crate::record::component::all_warmed_up()),
+            memory: self.memory.report(component::all_warmed_up()),
             gpu: self.gpu.report(),
             component_gpu: self.gpu.component_gpu(),
             allocations,

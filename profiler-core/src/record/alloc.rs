@@ -12,8 +12,9 @@
 //! lazily initialised thread-local (the context is a `const` thread-local of plain
 //! cells); the tallies are static relaxed atomics, one pair per component id.
 
-use crate::record::component::MAX_COMPONENTS;
-use crate::record::{current_alloc_component, mode};
+use super::component::MAX_COMPONENTS;
+use super::context::current_alloc_component;
+use super::mode;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -34,7 +35,7 @@ static TALLIES: [Tally; MAX_COMPONENTS] = [const {
 /// The report shows them per component (total and per call).
 ///
 /// ```
-/// use profiler_core::alloc::CountingAllocator;
+/// use profiler_core::CountingAllocator;
 ///
 /// #[global_allocator]
 /// static ALLOC: CountingAllocator = CountingAllocator::new(std::alloc::System);

@@ -1,16 +1,47 @@
 //! The console report: each figure marked good / warning / critical against its
-//! target, then bottlenecks and recommendations. English or Korean.
+//! target, then bottlenecks and recommendations. English or Korean. Every mark comes
+//! from a verdict in the report; nothing is judged here.
 
-use super::model::*;
-use crate::config::Lang;
-use crate::record::component::Kind;
+use super::{Output, ReportError, Reporter};
+use crate::model::*;
 use std::fmt::Write;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// Prints the console report on stdout.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsoleReporter;
+
+impl Reporter for ConsoleReporter {
+    fn name(&self) -> &'static str {
+        "console"
+    }
+
+    fn writes_files(&self) -> bool {
+        false
+    }
+
+    /// Writes to stdout; a closed or failing stdout (a reader gone away) is ignored:
+    /// the host program must not fail because its report could not be shown.
+    fn write(&self, report: &Report, _: Output<'_>) -> Result<Vec<PathBuf>, ReportError> {
+        let text = render(report);
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|_| out.flush());
+        Ok(Vec::new())
+    }
+}
 
 /// How a figure reads against its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
+    /// ✓
     Good,
+    /// ⚠
     Warning,
+    /// ✗
     Critical,
 }
 
@@ -22,6 +53,10 @@ impl Mark {
             Severity::Warning | Severity::Medium => Mark::Warning,
             Severity::High | Severity::Critical => Mark::Critical,
         }
+    }
+    /// An optional verdict: none reads as good.
+    pub fn of_opt(s: Option<Severity>) -> Mark {
+        s.map_or(Mark::Good, Mark::of)
     }
     /// No verdict reads as good, a suspected leak as warning, a certain one as critical.
     pub fn of_leak(v: Option<LeakVerdict>) -> Mark {
@@ -197,13 +232,6 @@ fn target_note(w: &Words, mark: Mark, target: f64) -> String {
     format!("{} {} {target}ms {text}", mark.symbol(), w.target)
 }
 
-/// The pipeline's throughput budget (turns per second over all sessions).
-const TURNS_PER_SEC: f64 = 5.0;
-
-/// Coefficient of variation over which the spread is marked.
-const CV_WARNING: f64 = 0.3;
-const CV_CRITICAL: f64 = 0.6;
-
 /// Renders `r` in its own language.
 pub fn render(r: &Report) -> String {
     render_in(r, r.lang)
@@ -232,9 +260,8 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
             .map(|(n, p)| format!("{n} {p:.0}%"))
             .collect();
         let _ = writeln!(o, "  • {}: {}", w.shares, shares.join(", "));
-        let sum: f64 = t.shares_pct.values().sum();
-        if sum > 100.5 {
-            let _ = writeln!(o, "  • {} ({sum:.0}%)", w.overlap);
+        if t.shares_overlap {
+            let _ = writeln!(o, "  • {} ({:.0}%)", w.overlap, t.shares_sum_pct);
         }
     }
     if let Some(m) = &r.memory {
@@ -295,13 +322,11 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
     let _ = writeln!(o, "    • {:<8} {:>10.2}ms", w.median, l.median);
     let _ = writeln!(o, "    • {:<8} {:>10.2}ms   {p95_note}", "P95", l.p95);
     let _ = writeln!(o, "    • {:<8} {:>10.2}ms", "P99", l.p99);
-    let cv = if l.mean > 0.0 { l.std / l.mean } else { 0.0 };
-    let std_note = if cv > CV_CRITICAL {
-        format!("✗ {}", w.high_variability)
-    } else if cv > CV_WARNING {
-        format!("⚠ {}", w.high_variability)
-    } else {
-        String::new()
+    let std_note = match c.variability.map(|v| Mark::of(v.severity)) {
+        Some(m @ (Mark::Warning | Mark::Critical)) => {
+            format!("{} {}", m.symbol(), w.high_variability)
+        }
+        _ => String::new(),
     };
     let _ = writeln!(
         o,
@@ -354,32 +379,21 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
             w.gpu, w.util, g.mean_util_pct, g.max_util_pct, g.max_vram_used_mb
         );
     }
-    let throughput_mark = match c.kind {
-        // The pipeline budget: more than 5 turns (requests) a second over all sessions.
-        Kind::Turn if c.throughput_per_sec >= TURNS_PER_SEC => " ✓",
-        Kind::Turn => " ⚠",
-        _ => "",
-    };
+    let throughput_mark = c
+        .throughput_severity
+        .map_or(String::new(), |s| format!(" {}", Mark::of(s).symbol()));
     let _ = writeln!(
         o,
         "  {}: {:.1} ops/s{throughput_mark}",
         w.throughput, c.throughput_per_sec
     );
     if let Some(fps) = c.fps {
-        // 25 FPS holds when 95 % of frames take under 40 ms.
-        let fps_p95 = if l.p95 > 0.0 { 1000.0 / l.p95 } else { 0.0 };
-        let mark = if fps_p95 >= 25.0 {
-            Mark::Good
-        } else if fps_p95 >= 20.0 {
-            Mark::Warning
-        } else {
-            Mark::Critical
-        };
         let _ = writeln!(
             o,
-            "  {}: {fps:.1} (P95 {fps_p95:.1}) {}",
+            "  {}: {fps:.1} (P95 {:.1}) {}",
             w.fps,
-            mark.symbol()
+            c.fps_p95.unwrap_or(0.0),
+            Mark::of_opt(c.fps_severity).symbol()
         );
     }
     if let Some(share) = c.turn_share_pct {
@@ -403,21 +417,9 @@ fn gpu(o: &mut String, w: &Words, g: &GpuReport) {
     }
     for d in &g.devices {
         let _ = writeln!(o, "\n【{} {}】 {}", w.gpu, d.index, d.name);
-        let vram_mark = if d.max_vram_pct > crate::sample::gpu::VRAM_SHORTAGE_PCT {
-            Mark::Critical
-        } else {
-            Mark::Good
-        };
-        let util_mark = if d.mean_util_pct < crate::sample::gpu::LOW_UTILISATION_PCT {
-            Mark::Warning
-        } else {
-            Mark::Good
-        };
-        let temp_mark = if d.max_temperature_c > crate::sample::gpu::HOT_C {
-            Mark::Critical
-        } else {
-            Mark::Good
-        };
+        let vram_mark = Mark::of(d.checks.vram);
+        let util_mark = Mark::of(d.checks.utilisation);
+        let temp_mark = Mark::of(d.checks.temperature);
         let _ = writeln!(
             o,
             "  • VRAM: {:.0}/{:.0}MB ({:.1}%) {}",

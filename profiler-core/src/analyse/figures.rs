@@ -1,0 +1,175 @@
+//! From mergeable totals to report figures: one `ComponentReport` per component and
+//! the turn shares. The live report (`build`) and the merged one (`merge`) both come
+//! through here, so a figure means the same in both.
+
+use super::stats::latency_stats;
+use crate::aggregate::ComponentTotals;
+use crate::model::histogram::encode_histogram;
+use crate::model::*;
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
+
+const MB: f64 = 1024.0 * 1024.0;
+
+/// What a component's report is built from.
+#[derive(Clone, Debug)]
+pub(crate) struct ComponentInput {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) source: Source,
+    pub(crate) functions: Vec<String>,
+    pub(crate) labels: BTreeMap<String, String>,
+    /// The resolved P95 target and where it came from.
+    pub(crate) target: Option<(f64, TargetSource)>,
+    pub(crate) totals: ComponentTotals,
+}
+
+/// The figures of one component (severities and findings are `assess`'s).
+pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> ComponentReport {
+    let t = &c.totals;
+    let latency = latency_stats(&t.latency);
+    let rate = if sample_rate > 0.0 { sample_rate } else { 1.0 };
+    let throughput = if t.active_sec > 0.0 {
+        latency.count as f64 / t.active_sec / rate
+    } else {
+        0.0
+    };
+    let m = &t.memory;
+    let (memory, memory_delta_mb) = if m.sampled_calls > 0 {
+        let measured = m.rss_growth as f64 / MB;
+        // Scale the sampled calls' deltas to every completed call.
+        let scale = (latency.count.max(m.sampled_calls)) as f64 / m.sampled_calls as f64;
+        (
+            Some(ComponentMemory {
+                sampled_calls: m.sampled_calls,
+                rss_before_mb: m.rss_before as f64 / MB,
+                rss_after_mb: m.rss_after as f64 / MB,
+                vms_before_mb: m.vms_before as f64 / MB,
+                vms_after_mb: m.vms_after as f64 / MB,
+                measured_delta_mb: measured,
+                worst_delta_mb: m.rss_worst as f64 / MB,
+                leak: None,
+            }),
+            Some(measured * scale),
+        )
+    } else {
+        (None, None)
+    };
+    let stream = (c.kind == Kind::FirstItem).then(|| {
+        let total = latency_stats(&t.stream_total);
+        let stream_secs = total.mean * total.count as f64 / 1e3;
+        let streams = t.streams_completed + t.streams_cancelled;
+        StreamReport {
+            items_per_stream: if total.count > 0 && streams > 0 {
+                t.items as f64 / streams as f64
+            } else {
+                0.0
+            },
+            items_per_sec: if stream_secs > 0.0 {
+                t.items as f64 / stream_secs
+            } else {
+                0.0
+            },
+            total,
+            completed: t.streams_completed,
+            cancelled: t.streams_cancelled,
+            items: t.items,
+            histogram: encode_histogram(&t.stream_total),
+        }
+    });
+    let frame = c.kind == Kind::Frame;
+    let fps = (frame && latency.mean > 0.0).then(|| 1000.0 / latency.mean);
+    let fps_p95 = (frame && latency.p95 > 0.0).then(|| 1000.0 / latency.p95);
+    let allocations = t.allocations.map(|(bytes, count)| {
+        let calls = latency.count + t.errors + t.warmup_excluded;
+        let calls = calls.max(1) as f64;
+        AllocationReport {
+            bytes,
+            count,
+            bytes_per_call: bytes as f64 / calls,
+            count_per_call: count as f64 / calls,
+        }
+    });
+    ComponentReport {
+        kind: c.kind,
+        source: c.source,
+        functions: c.functions.clone(),
+        labels: c.labels.clone(),
+        target_ms: c.target.map(|t| t.0),
+        target_source: c.target.map(|t| t.1),
+        severity: Severity::Good,
+        target_ratio: None,
+        percentile_severity: None,
+        variability: None,
+        counts: Counts {
+            samples: latency.count,
+            errors: t.errors,
+            cancelled: t.cancelled,
+            warmup_excluded: t.warmup_excluded,
+        },
+        latency,
+        throughput_per_sec: throughput,
+        throughput_target_per_sec: None,
+        throughput_severity: None,
+        active_sec: t.active_sec,
+        memory_delta_mb,
+        memory,
+        stream,
+        fps,
+        fps_p95,
+        fps_severity: None,
+        turn_share_pct: None,
+        allocations,
+        gpu: t.gpu.clone(),
+        histogram: encode_histogram(&t.latency),
+    }
+}
+
+/// Turn count and each stage's share of turn time, from the turn component's whole
+/// time and each stage's time inside turns; sets each stage's `turn_share_pct`.
+pub(crate) fn turn_report(
+    inputs: &[ComponentInput],
+    components: &mut IndexMap<String, ComponentReport>,
+) -> Option<TurnReport> {
+    let turn = inputs.iter().find(|c| c.kind == Kind::Turn)?;
+    let total_ns = turn.totals.turn_ns;
+    if total_ns == 0 {
+        return None;
+    }
+    let mut shares = IndexMap::new();
+    for c in inputs
+        .iter()
+        .filter(|c| c.kind != Kind::Turn && c.totals.turn_ns > 0)
+    {
+        let pct = c.totals.turn_ns as f64 * 100.0 / total_ns as f64;
+        shares.insert(c.name.clone(), pct);
+        if let Some(r) = components.get_mut(&c.name) {
+            r.turn_share_pct = Some(pct);
+        }
+    }
+    // Every counted turn is one E2E sample and adds its whole time to `turn_ns`.
+    let count = turn.totals.latency.len();
+    Some(TurnReport {
+        count,
+        mean_turn_ms: total_ns as f64 / count.max(1) as f64 / 1e6,
+        shares_pct: shares,
+        // Set by `assess`, which works on re-read reports too.
+        shares_sum_pct: 0.0,
+        shares_overlap: false,
+    })
+}
+
+/// Every component's report, in input order, and the turns (components that never
+/// recorded anything are left out).
+pub(crate) fn components(
+    inputs: &[ComponentInput],
+    sample_rate: f64,
+) -> (IndexMap<String, ComponentReport>, Option<TurnReport>) {
+    let mut components: IndexMap<String, ComponentReport> = inputs
+        .iter()
+        .filter(|c| !c.totals.is_empty())
+        .map(|c| (c.name.clone(), component_report(c, sample_rate)))
+        .collect();
+    let turns = turn_report(inputs, &mut components);
+    (components, turns)
+}

@@ -1,0 +1,32 @@
+//! The `Report` and everything in it: one serde type read by every renderer (console,
+//! JSON, charts), by merge and by compare. This module imports nothing from the rest
+//! of the crate; every other step of the flow builds on it.
+//!
+//! The seed tool's field paths are kept so existing scripts work:
+//! `components.<NAME>.latency.{mean,median,p95,p99,std,min,max}` (ms),
+//! `components.<NAME>.memory_delta_mb`, `components.<NAME>.throughput_per_sec`,
+//! `timestamp`, `duration_sec`, `bottlenecks`, `recommendations`.
+//!
+//! Every judgement a renderer shows (severity, marks, leak verdicts, GPU checks) is a
+//! field here, set by `analyse`; renderers read fields and compute nothing.
+
+mod component;
+pub mod histogram;
+mod lang;
+mod report;
+mod resources;
+mod turns;
+mod verdict;
+
+pub use component::{
+    AllocationReport, ComponentGpu, ComponentMemory, ComponentReport, Counts, Kind, LatencyStats,
+    PercentileSeverity, Source, StreamReport, TargetSource, Variability,
+};
+pub use histogram::HistogramError;
+pub use lang::Lang;
+pub use report::{Report, RunInfo, SCHEMA};
+pub use resources::{
+    GpuChecks, GpuDevice, GpuPoint, GpuReport, GpuThresholds, MemoryPoint, MemoryReport,
+};
+pub use turns::TurnReport;
+pub use verdict::{Finding, FindingKind, LeakVerdict, Severity};

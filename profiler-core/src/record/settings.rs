@@ -1,0 +1,54 @@
+//! The configuration in force: read from the environment at the first call (its
+//! warnings printed once) or set by `init_with`, and applied to what the hot path
+//! reads (the mode switch, each component's filter and warm-up, the memory probe).
+
+use super::{component, mode, probe};
+use crate::config::Config;
+use std::sync::{Arc, RwLock};
+
+static ACTIVE: RwLock<Option<Arc<Config>>> = RwLock::new(None);
+
+/// The configuration in force, read from the environment on first use (its warnings
+/// printed once, to stderr).
+pub fn active() -> Arc<Config> {
+    if let Some(c) = ACTIVE.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return c.clone();
+    }
+    let mut slot = ACTIVE.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = slot.as_ref() {
+        return c.clone();
+    }
+    let (cfg, warnings) = Config::from_env();
+    for w in &warnings {
+        crate::status::line(format_args!("{w}"));
+    }
+    let cfg = Arc::new(cfg);
+    *slot = Some(cfg.clone());
+    apply(&cfg);
+    cfg
+}
+
+/// Puts `cfg` in force for every call from now on (components registered earlier included).
+pub fn set_active(cfg: Config) {
+    let cfg = Arc::new(cfg);
+    *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = Some(cfg.clone());
+    apply(&cfg);
+    component::reconfigure(&cfg);
+}
+
+fn apply(cfg: &Config) {
+    mode::apply(cfg.enabled, cfg.sample_rate);
+    probe::configure(cfg.memory_overhead_pct);
+}
+
+/// Decides for a call when the mode is neither plainly on nor off (not read yet,
+/// sampled, or carrying a flag).
+#[cold]
+#[inline(never)]
+pub(crate) fn admit_slow(m: u8) -> bool {
+    if mode::is_uninit(m) {
+        active();
+        return mode::admit(mode::load());
+    }
+    mode::admit(m)
+}

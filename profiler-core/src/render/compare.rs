@@ -1,0 +1,112 @@
+//! A comparison (`analyse::compare`) as a table for people and as JSON for CI. The
+//! verdicts and changes are the comparison's own; nothing is judged here.
+
+use crate::analyse::compare::{Comparison, Status};
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+fn fmt_num(v: f64) -> String {
+    if v == v.round() {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The comparison as a table, then one line with the verdict.
+pub fn table(c: &Comparison) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "base:    {} ({})", c.base.display(), c.base_timestamp);
+    let _ = writeln!(
+        o,
+        "current: {} ({})",
+        c.current.display(),
+        c.current_timestamp
+    );
+    let _ = writeln!(o, "threshold: {} %\n", fmt_num(c.threshold_pct));
+    let width = c
+        .rows
+        .iter()
+        .map(|r| r.component.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let _ = writeln!(
+        o,
+        "{:<width$}  {:<4} {:>11} {:>11} {:>10} {:>9}  status",
+        "component", "pct", "base ms", "current ms", "Δ ms", "Δ %"
+    );
+    let _ = writeln!(o, "{}", "-".repeat(width + 58));
+    let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    for r in &c.rows {
+        let flag = match r.status {
+            Status::Regression => "REGRESSION".to_string(),
+            s => s.word().to_string(),
+        };
+        let _ = writeln!(
+            o,
+            "{:<width$}  {:<4} {:>11} {:>11} {:>10} {:>9}  {flag}",
+            r.component,
+            r.percentile.name(),
+            cell(r.base_ms),
+            cell(r.current_ms),
+            r.delta_ms.map_or("-".into(), |d| format!("{d:+.2}")),
+            r.delta_pct.map_or("-".into(), |d| format!("{d:+.1}%")),
+        );
+    }
+    let found: Vec<String> = c
+        .regressions()
+        .map(|r| {
+            format!(
+                "{} {} {:+.1}%",
+                r.component,
+                r.percentile.name(),
+                r.delta_pct.unwrap_or(0.0)
+            )
+        })
+        .collect();
+    let _ = writeln!(o);
+    if found.is_empty() {
+        let _ = writeln!(o, "No regression over {} %.", fmt_num(c.threshold_pct));
+    } else {
+        let _ = writeln!(
+            o,
+            "{} regression{} over {} %: {}",
+            found.len(),
+            if found.len() == 1 { "" } else { "s" },
+            fmt_num(c.threshold_pct),
+            found.join(", ")
+        );
+    }
+    o
+}
+
+/// The comparison as one JSON object, for CI.
+pub fn to_json(c: &Comparison) -> Value {
+    let rows: Vec<Value> = c
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "component": r.component,
+                "percentile": r.percentile.name().to_ascii_lowercase(),
+                "base_ms": r.base_ms,
+                "current_ms": r.current_ms,
+                "delta_ms": r.delta_ms,
+                "delta_pct": r.delta_pct,
+                "base_samples": r.base_samples,
+                "current_samples": r.current_samples,
+                "status": r.status.word(),
+            })
+        })
+        .collect();
+    json!({
+        "base": c.base.display().to_string(),
+        "current": c.current.display().to_string(),
+        "base_timestamp": c.base_timestamp,
+        "current_timestamp": c.current_timestamp,
+        "threshold_pct": c.threshold_pct,
+        "regressions": c.regressions().count(),
+        "rows": rows,
+    })
+}

@@ -1,0 +1,59 @@
+//! Report files on disk: stamped names, atomic writes, the output directory.
+
+use super::ReportError;
+use crate::model::Report;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `YYYYMMDD_HHMMSS` of a report's timestamp (for file names).
+pub fn stamp(report: &Report) -> String {
+    report.timestamp.replace(['-', ':'], "").replace('T', "_")
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same directory, then rename),
+/// so a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report"),
+        std::process::id()
+    ));
+    let err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = fs::File::create(&tmp).map_err(err)?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        err(e)
+    })?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        err(e)
+    })
+}
+
+/// Creates `dir` (and parents) when missing.
+pub fn ensure_dir(dir: &Path) -> Result<(), ReportError> {
+    fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// A free `<prefix>_<stamp>[_N].<ext>` path in `dir` (reports in the same second get
+/// `_2`, `_3`...).
+pub fn free_path(dir: &Path, prefix: &str, stamp: &str, ext: &str) -> PathBuf {
+    let first = dir.join(format!("{prefix}_{stamp}.{ext}"));
+    if !first.exists() {
+        return first;
+    }
+    (2..)
+        .map(|n| dir.join(format!("{prefix}_{stamp}_{n}.{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
