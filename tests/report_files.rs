@@ -222,3 +222,69 @@ fn periodic_reports_for_long_running_servers() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A program that speaks a protocol on stdout (JSON-RPC over stdio, as an MCP server
+/// does), with periodic JSON dumps: every line on stdout must be its own.
+#[test]
+#[ignore = "run by stdout_belongs_to_the_program_not_the_profiler"]
+fn child_protocol_server() {
+    if !common::in_child() {
+        return;
+    }
+    let _profiler = profiler::init();
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // Its own first line starts on a line of its own (the test harness's "test ... "
+    // prefix is on the line before).
+    writeln!(out).unwrap();
+    let t = std::time::Instant::now();
+    let mut id = 0;
+    while t.elapsed() < std::time::Duration::from_millis(2300) {
+        let _ = transcribe(id % 3);
+        if id % 50 == 0 {
+            writeln!(out, r#"{{"jsonrpc":"2.0","id":{id},"result":"ok"}}"#).unwrap();
+        }
+        id += 1;
+    }
+    writeln!(out, r#"{{"jsonrpc":"2.0","method":"exit"}}"#).unwrap();
+}
+
+#[test]
+fn stdout_belongs_to_the_program_not_the_profiler() {
+    let dir = scratch("protocol");
+    let (ok, stdout, stderr) = run_child(
+        "child_protocol_server",
+        &[
+            ("PROFILER_OUTPUT_DIR", dir.to_str().unwrap()),
+            ("PROFILER_REPORT_INTERVAL_SEC", "1"),
+            ("PROFILER_FORMATS", "json"),
+        ],
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    // What the test harness wraps around the program's own output.
+    let start = "test child_protocol_server ... ";
+    let begin = stdout.find(start).expect("harness line") + start.len();
+    let end = stdout.rfind("ok\n\ntest result:").expect("harness result");
+    let program = &stdout[begin..end];
+    let mut lines = program.lines();
+    assert_eq!(lines.next(), Some(""), "{program}");
+    let rest: Vec<&str> = lines.collect();
+    assert!(rest.len() > 2, "{program}");
+    let (exit, calls) = rest.split_last().unwrap();
+    assert_eq!(*exit, r#"{"jsonrpc":"2.0","method":"exit"}"#);
+    for (n, line) in calls.iter().enumerate() {
+        assert_eq!(
+            *line,
+            format!(r#"{{"jsonrpc":"2.0","id":{},"result":"ok"}}"#, n * 50),
+            "stdout holds only the program's lines:\n{program}"
+        );
+    }
+    // The dumps happened, and were said on stderr.
+    let dumps = std::fs::read_dir(&dir).unwrap().count();
+    assert!(
+        dumps >= 3,
+        "two periodic dumps and the final report: {dumps}"
+    );
+    assert!(stderr.matches("report written to").count() >= 3, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

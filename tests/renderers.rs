@@ -1,0 +1,224 @@
+//! Renderers read the `Report`; they compute and judge nothing. A report built by hand
+//! with figures no pipeline could produce (a median above the P95, a P95 under its
+//! target marked critical, a frame rate marked good at 12.5 FPS...) must come out
+//! exactly as written: every figure verbatim, every mark the report's own verdict.
+
+use profiler::model::*;
+use profiler::render::{console, json};
+
+fn impossible_report() -> Report {
+    let mut components = indexmap_of(vec![
+        (
+            "stt",
+            ComponentReport {
+                kind: Kind::Latency,
+                latency: LatencyStats {
+                    count: 7,
+                    mean: 11.111,
+                    median: 22.222,
+                    p95: 333.333,
+                    p99: 44.444,
+                    std: 0.001,
+                    min: 55.5,
+                    max: 6.75,
+                },
+                // Far under its target, yet judged critical: the console must say so.
+                target_ms: Some(9999.0),
+                target_source: Some(TargetSource::Attribute),
+                severity: Severity::Critical,
+                target_ratio: Some(0.5),
+                percentile_severity: Some(PercentileSeverity {
+                    p50: Severity::Critical,
+                    p95: Severity::Critical,
+                    p99: Severity::Critical,
+                }),
+                // No spread at all, yet marked as high variability.
+                variability: Some(Variability {
+                    cv: 0.0,
+                    severity: Severity::Critical,
+                }),
+                throughput_per_sec: 123.4,
+                ..ComponentReport::default()
+            },
+        ),
+        (
+            "avatar",
+            ComponentReport {
+                kind: Kind::Frame,
+                latency: LatencyStats {
+                    count: 3,
+                    mean: 80.0,
+                    median: 80.0,
+                    p95: 80.0,
+                    p99: 80.0,
+                    ..LatencyStats::default()
+                },
+                fps: Some(12.5),
+                fps_p95: Some(99.9),
+                // 12.5 FPS marked good: whatever the report says.
+                fps_severity: Some(Severity::Good),
+                throughput_per_sec: 0.25,
+                ..ComponentReport::default()
+            },
+        ),
+        (
+            "turn",
+            ComponentReport {
+                kind: Kind::Turn,
+                latency: LatencyStats {
+                    count: 2,
+                    p95: 1.5,
+                    ..LatencyStats::default()
+                },
+                throughput_per_sec: 0.5,
+                throughput_target_per_sec: Some(5.0),
+                // Far under the budget, marked good.
+                throughput_severity: Some(Severity::Good),
+                turn_share_pct: Some(61.8),
+                ..ComponentReport::default()
+            },
+        ),
+    ]);
+    components["avatar"].variability = Some(Variability {
+        cv: 9.0,
+        severity: Severity::Good,
+    });
+    Report {
+        schema: SCHEMA.into(),
+        timestamp: "2026-01-02T03:04:05".into(),
+        duration_sec: 42.0,
+        lang: Lang::En,
+        components,
+        turns: Some(TurnReport {
+            count: 2,
+            mean_turn_ms: 7.0,
+            shares_pct: indexmap_of(vec![("stt", 12.0)]),
+            // Shares of 12 % said to overlap at 777 %.
+            shares_sum_pct: 777.0,
+            shares_overlap: true,
+        }),
+        bottlenecks: vec!["a bottleneck no analysis wrote".into()],
+        recommendations: vec!["a recommendation no analysis wrote".into()],
+        findings: vec![Finding {
+            component: "stt".into(),
+            kind: FindingKind::Latency,
+            severity: Severity::Warning,
+            measured: 1.0,
+            target: 2.0,
+            unit: "ms".into(),
+            message: "a bottleneck no analysis wrote".into(),
+            recommendation: "a recommendation no analysis wrote".into(),
+        }],
+        memory: Some(MemoryReport {
+            interval_ms: 500,
+            baseline_rss_mb: 100.0,
+            baseline_at_sec: 1.0,
+            final_rss_mb: 90.0,
+            peak_rss_mb: 10.0,
+            // Shrinking memory judged a certain leak.
+            growth_mb: -10.0,
+            growth_mb_per_min: 0.25,
+            leak: Some(LeakVerdict::Certain),
+            timeline: vec![],
+        }),
+        gpu: GpuReport {
+            available: true,
+            reason: None,
+            interval_ms: 1000,
+            thresholds: GpuThresholds::default(),
+            devices: vec![GpuDevice {
+                index: 3,
+                name: "Imaginary GPU".into(),
+                vram_total_mb: 1000.0,
+                mean_util_pct: 99.0,
+                max_util_pct: 100.0,
+                max_vram_used_mb: 10.0,
+                max_vram_pct: 1.0,
+                max_temperature_c: 20.0,
+                max_power_w: 5.0,
+                throttle_reasons: vec![],
+                // 1 % VRAM, 99 % busy and 20 C, each marked as a problem.
+                checks: GpuChecks {
+                    vram: Severity::Critical,
+                    utilisation: Severity::Warning,
+                    temperature: Severity::High,
+                },
+                samples: vec![],
+            }],
+        },
+        run: RunInfo::default(),
+    }
+}
+
+fn indexmap_of<V>(v: Vec<(&str, V)>) -> indexmap::IndexMap<String, V> {
+    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"))
+}
+
+#[test]
+fn the_console_shows_the_reports_figures_and_verdicts_verbatim() {
+    let r = impossible_report();
+    let text = console::render(&r);
+    // Figures, as written.
+    for figure in [
+        "11.11ms",
+        "22.22ms",
+        "333.33ms",
+        "44.44ms",
+        "55.50 / 6.75ms",
+        "123.4 ops/s",
+    ] {
+        assert!(text.contains(figure), "{figure} in\n{text}");
+    }
+    // Verdicts, as written, however the figures read.
+    assert!(
+        line_with(&text, "P95 ").contains("✗ target 9999ms far over target"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "std").contains("✗ high variability"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "FPS").contains("12.5 (P95 99.9) ✓"),
+        "{text}"
+    );
+    assert!(line_with(&text, "0.5 ops/s").ends_with('✓'), "{text}");
+    assert!(text.contains("(777%)"), "{text}");
+    assert!(
+        line_with(&text, "VRAM").contains("10/1000MB (1.0%) ✗"),
+        "{text}"
+    );
+    assert!(line_with(&text, "utilisation").ends_with('⚠'), "{text}");
+    assert!(line_with(&text, "temperature").contains("20°C ✗"), "{text}");
+    assert!(
+        line_with(&text, "growth").contains("-10.0MB (+0.25MB/min)  ✗"),
+        "{text}"
+    );
+    assert!(
+        text.contains("⚠ a bottleneck no analysis wrote")
+            && text.contains("• a recommendation no analysis wrote"),
+        "{text}"
+    );
+    // Nothing judged on the side: the avatar's 9.0 spread was marked good.
+    let avatar = &text[text.find("【avatar】").unwrap()..text.find("【turn】").unwrap()];
+    assert!(!avatar.contains("variability"), "{avatar}");
+}
+
+#[test]
+fn the_json_file_holds_the_report_exactly() {
+    let r = impossible_report();
+    let dir = std::env::temp_dir().join(format!("profiler-renderers-{}", std::process::id()));
+    let path = json::write(&r, &dir).unwrap();
+    assert_eq!(
+        path.file_name().unwrap().to_str(),
+        Some("profile_20260102_030405.json")
+    );
+    assert_eq!(json::read(&path).unwrap(), r);
+    let _ = std::fs::remove_dir_all(&dir);
+}
