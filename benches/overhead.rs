@@ -2,7 +2,7 @@
 //! it with, in one criterion run (figures and how to read them: docs/overhead.md).
 //!
 //! ```sh
-//! cargo bench --bench overhead -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p profiler-benches --bench overhead -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! Every variant runs the same trivial body (`work`) behind `#[inline(never)]`, in the
