@@ -96,7 +96,9 @@ fn impossible_report() -> Report {
             // Shares of 12 % said to overlap at 777 %.
             shares_sum_pct: 777.0,
             shares_overlap: true,
+            ..TurnReport::default()
         }),
+        sessions: None,
         bottlenecks: vec!["a bottleneck no analysis wrote".into()],
         recommendations: vec!["a recommendation no analysis wrote".into()],
         findings: vec![Finding {

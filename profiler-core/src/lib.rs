@@ -30,7 +30,7 @@ pub mod session;
 mod status;
 
 pub use record::{
-    active_config, configure, install_clock, ComponentMeta, CountingAllocator, InTurn, Turn,
+    active_config, configure, install_clock, ComponentMeta, Conversation, CountingAllocator, InTurn, Turn,
     TurnScope,
 };
 

@@ -1,6 +1,6 @@
 //! Finding messages and recommendations, per kind of component, in English and Korean.
 
-use crate::model::{Lang, Severity};
+use crate::model::{BudgetBasis, BudgetResource, Lang, Severity};
 
 /// The family a component belongs to, for its recommendation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +132,85 @@ pub fn leak_finding(name: &str, delta_mb: f64, certain: bool, lang: Lang) -> (St
         (Lang::Ko, true) => (
             format!("{name}: 메모리 {delta_mb:.1}MB 증가 (> 200MB): 누수 확실"),
             format!("{name}: 계속 커지는 대상 (무제한 캐시, 큐, 누적 기록) 확인 후 크기 제한 또는 N회 요청마다 해제"),
+        ),
+    }
+}
+
+/// What a per-session budget was judged on, in one line ("process peak RSS 812.3MB
+/// against 4096MB per session: ...").
+pub fn session_budget_note(
+    resource: BudgetResource,
+    measured: Option<f64>,
+    basis: Option<BudgetBasis>,
+    limit: f64,
+    per_session: Option<f64>,
+    lang: Lang,
+) -> String {
+    let share = |en: bool| match per_session {
+        Some(p) if en => format!(" (about {p:.1}MB per concurrent session)"),
+        Some(p) => format!(" (동시 세션당 약 {p:.1}MB)"),
+        None => String::new(),
+    };
+    match (lang, measured, basis) {
+        (Lang::En, None, _) => match resource {
+            BudgetResource::Memory => "no process memory figure: the budget is not judged".into(),
+            BudgetResource::GpuMemory => "no GPU memory figure (no GPU data): the budget is not judged".into(),
+        },
+        (Lang::Ko, None, _) => match resource {
+            BudgetResource::Memory => "프로세스 메모리 측정값 없음: 예산 판정 안 함".into(),
+            BudgetResource::GpuMemory => "GPU 메모리 측정값 없음 (GPU 데이터 없음): 예산 판정 안 함".into(),
+        },
+        (Lang::En, Some(m), Some(BudgetBasis::Device)) => format!(
+            "devices' peak VRAM used {m:.1}MB against {limit:.0}MB per session: no per-process figure, so other processes are included and sessions cannot be told apart{}",
+            share(true)
+        ),
+        (Lang::En, Some(m), Some(BudgetBasis::ProcessGpu)) => format!(
+            "process peak GPU memory {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart, so the process figure stands for each{}",
+            share(true)
+        ),
+        (Lang::En, Some(m), _) => format!(
+            "process peak RSS {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart, so the process figure stands for each{}",
+            share(true)
+        ),
+        (Lang::Ko, Some(m), Some(BudgetBasis::Device)) => format!(
+            "장치 최대 VRAM 사용량 {m:.1}MB (세션당 {limit:.0}MB 기준): 프로세스별 값이 없어 다른 프로세스 포함, 세션 구분 불가{}",
+            share(false)
+        ),
+        (Lang::Ko, Some(m), Some(BudgetBasis::ProcessGpu)) => format!(
+            "프로세스 최대 GPU 메모리 {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가로 프로세스 값을 각 세션에 적용{}",
+            share(false)
+        ),
+        (Lang::Ko, Some(m), _) => format!(
+            "프로세스 최대 RSS {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가로 프로세스 값을 각 세션에 적용{}",
+            share(false)
+        ),
+    }
+}
+
+/// Message and recommendation for a per-session budget exceeded.
+pub fn session_budget_finding(
+    resource: BudgetResource,
+    note: &str,
+    sev: Severity,
+    lang: Lang,
+) -> (String, String) {
+    let word = severity_word(sev, lang);
+    match (lang, resource) {
+        (Lang::En, BudgetResource::Memory) => (
+            format!("session: memory over the 4 GB per-session budget ({word}): {note}"),
+            "session: share model weights across sessions instead of loading them per session, bound per-session caches and history, and move long sessions to batch mode".into(),
+        ),
+        (Lang::En, BudgetResource::GpuMemory) => (
+            format!("session: GPU memory over the 6 GB per-session budget ({word}): {note}"),
+            "session: serve sessions from one model instance (batching), use half precision or quantisation, and free per-session KV caches when a session ends".into(),
+        ),
+        (Lang::Ko, BudgetResource::Memory) => (
+            format!("세션: 세션당 메모리 예산 4GB 초과 ({word}): {note}"),
+            "세션: 모델 가중치를 세션 간 공유, 세션별 캐시와 대화 기록 크기 제한, 긴 세션은 배치 모드로 전환".into(),
+        ),
+        (Lang::Ko, BudgetResource::GpuMemory) => (
+            format!("세션: 세션당 GPU 메모리 예산 6GB 초과 ({word}): {note}"),
+            "세션: 하나의 모델 인스턴스로 여러 세션 처리 (배칭), 반정밀도 또는 양자화, 세션 종료 시 KV 캐시 해제".into(),
         ),
     }
 }

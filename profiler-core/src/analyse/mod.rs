@@ -10,6 +10,7 @@ pub mod compare;
 mod figures;
 pub(crate) mod gpu;
 pub mod merge;
+mod sessions;
 pub mod stats;
 pub mod targets;
 
@@ -28,6 +29,10 @@ pub const LEAK_CERTAIN_MB: f64 = 200.0;
 const ERROR_RATE_WARNING: f64 = 0.05;
 /// The pipeline's throughput budget: turns (requests) per second over all sessions.
 pub const TURNS_PER_SEC_TARGET: f64 = 5.0;
+/// Memory budget of one session, MB (4 GB).
+pub const SESSION_MEMORY_MB: f64 = 4096.0;
+/// GPU memory budget of one session, MB (6 GB).
+pub const SESSION_GPU_MEMORY_MB: f64 = 6144.0;
 /// Frame rate a frame component must hold at its P95 frame time (25 FPS avatar).
 pub const FPS_TARGET: f64 = 25.0;
 /// Below this frame rate at P95 the frame rate is critical.
@@ -68,7 +73,11 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
             }
         })
         .collect();
-    let (components, turns) = figures::components(&inputs, cfg.sample_rate);
+    let figures::Figures {
+        components,
+        turns,
+        sessions,
+    } = figures::components(&inputs, &snap.turns, cfg.sample_rate);
     let mut report = Report {
         schema: SCHEMA.to_string(),
         timestamp: chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -76,6 +85,7 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
         lang: cfg.lang,
         components,
         turns,
+        sessions,
         bottlenecks: Vec::new(),
         recommendations: Vec::new(),
         findings: Vec::new(),
@@ -104,11 +114,16 @@ pub fn assess(report: &mut Report) {
         // Past 100 % (with room for rounding): some stage ran inside another.
         t.shares_overlap = t.shares_sum_pct > 100.5;
     }
+    // The stages to start with: the largest shares of delay (the waterfall's, which add
+    // up to 100 %), else of turn time.
     let top_stages = report
         .turns
         .as_ref()
         .map(|t| {
-            let mut v: Vec<_> = t.shares_pct.iter().collect();
+            let mut v: Vec<_> = match &t.waterfall {
+                Some(w) => w.parts.iter().map(|p| (&p.name, &p.share_pct)).collect(),
+                None => t.shares_pct.iter().collect(),
+            };
             v.sort_by(|a, b| b.1.total_cmp(a.1));
             v.iter()
                 .take(3)
@@ -190,6 +205,7 @@ pub fn assess(report: &mut Report) {
     }
     gpu::check(&mut report.gpu);
     findings.extend(gpu::findings(&report.gpu, lang));
+    findings.extend(sessions::assess(report));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.bottlenecks = findings.iter().map(|f| f.message.clone()).collect();
     report.recommendations = Vec::new();

@@ -118,6 +118,7 @@ pub(crate) fn interview_report(lang: Lang) -> Report {
         lang,
         components,
         turns: None,
+        sessions: None,
         bottlenecks: vec![],
         recommendations: vec![],
         findings: vec![],
