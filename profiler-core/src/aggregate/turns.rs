@@ -182,7 +182,11 @@ impl TurnTotals {
             o.peak_concurrent_sessions,
             "session",
         )?;
-        add(&mut self.untracked_sessions, o.untracked_sessions, "session")?;
+        add(
+            &mut self.untracked_sessions,
+            o.untracked_sessions,
+            "session",
+        )?;
         add(
             &mut self.turns_without_session,
             o.turns_without_session,

@@ -7,8 +7,8 @@ use super::stats::latency_stats;
 use super::TURNS_PER_SEC_TARGET;
 use crate::aggregate::{ComponentTotals, TurnTotals};
 use crate::model::histogram::encode_histogram;
-use crate::record::turn_log::{SAMPLE, SLOWEST};
 use crate::model::*;
+use crate::record::turn_log::{SAMPLE, SLOWEST};
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 
@@ -266,7 +266,9 @@ fn select_records(
     }
     let mut keep = vec![false; all.len()];
     let mut tags: Vec<Vec<KeptAs>> = vec![Vec::new(); all.len()];
-    let mut by_e2e: Vec<usize> = (0..all.len()).filter(|&i| all[i].e2e_ms.is_some()).collect();
+    let mut by_e2e: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].e2e_ms.is_some())
+        .collect();
     by_e2e.sort_by(|&a, &b| {
         let (x, y) = (all[a].e2e_ms.unwrap_or(0.0), all[b].e2e_ms.unwrap_or(0.0));
         y.total_cmp(&x).then(all[a].id.cmp(&all[b].id))

@@ -29,7 +29,9 @@
 //! - `run.merged_from` is the number of processes behind the report.
 
 use super::figures::{self, ComponentInput};
-use crate::aggregate::{self, ComponentTotals, MemoryTotals, PartTotals, SessionTotals, TurnTotals};
+use crate::aggregate::{
+    self, ComponentTotals, MemoryTotals, PartTotals, SessionTotals, TurnTotals,
+};
 use crate::model::histogram::decode_histogram;
 use crate::model::*;
 use hdrhistogram::Histogram;
@@ -319,7 +321,13 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
                     component: p.component.clone(),
                     after: p.after.clone(),
                     before: p.before.clone(),
-                    per_turn: histogram(path, "turn", "a waterfall part histogram", &p.histogram, w.turns)?,
+                    per_turn: histogram(
+                        path,
+                        "turn",
+                        "a waterfall part histogram",
+                        &p.histogram,
+                        w.turns,
+                    )?,
                     total_ns: p.total_ns,
                     offset_ns: p.offset_ns,
                     turns_with: p.turns_with,
@@ -347,7 +355,13 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
         for x in &s.sessions {
             t.sessions.push(SessionTotals {
                 id: x.id.clone(),
-                e2e: histogram(path, &x.id, "a session's E2E histogram", &x.histogram, x.e2e.count)?,
+                e2e: histogram(
+                    path,
+                    &x.id,
+                    "a session's E2E histogram",
+                    &x.histogram,
+                    x.e2e.count,
+                )?,
                 turns: x.turns,
                 interrupted: x.interrupted,
                 active_sec: x.active_sec,

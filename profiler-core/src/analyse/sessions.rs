@@ -73,9 +73,7 @@ fn budget(
     peak: u64,
     lang: Lang,
 ) -> SessionBudget {
-    let per_session = measured
-        .filter(|_| peak > 1)
-        .map(|(m, _)| m / peak as f64);
+    let per_session = measured.filter(|_| peak > 1).map(|(m, _)| m / peak as f64);
     let note = advice::session_budget_note(
         resource,
         measured.map(|m| m.0),
@@ -172,13 +170,21 @@ mod tests {
         assert_eq!(mem.measured_mb, Some(5000.0));
         assert_eq!(mem.per_concurrent_session_mb, Some(1250.0));
         assert_eq!(mem.severity, Severity::Medium, "5000 / 4096 = 1.22x");
-        assert!(mem.note.contains("sessions cannot be told apart"), "{}", mem.note);
+        assert!(
+            mem.note.contains("sessions cannot be told apart"),
+            "{}",
+            mem.note
+        );
         // No GPU: nothing judged, no finding.
         assert_eq!(s.budgets[1].measured_mb, None);
         assert_eq!(s.budgets[1].severity, Severity::Good);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].kind, FindingKind::SessionMemory);
-        assert!(findings[0].message.contains("process"), "{}", findings[0].message);
+        assert!(
+            findings[0].message.contains("process"),
+            "{}",
+            findings[0].message
+        );
         // The session's own P95 against the E2E target; throughput against 5/s.
         assert_eq!(s.sessions[0].severity, Severity::High);
         assert_eq!(s.throughput_severity, Severity::Good);
@@ -215,7 +221,10 @@ mod tests {
         let mut r = report_with(100.0, gpu(device(None)), 1);
         let findings = assess(&mut r);
         let b = &r.sessions.as_ref().unwrap().budgets[1];
-        assert_eq!((b.measured_mb, b.basis), (Some(9000.0), Some(BudgetBasis::Device)));
+        assert_eq!(
+            (b.measured_mb, b.basis),
+            (Some(9000.0), Some(BudgetBasis::Device))
+        );
         assert_eq!(findings[0].kind, FindingKind::SessionGpuMemory);
         assert!(b.note.contains("other processes"), "{}", b.note);
     }

@@ -32,8 +32,8 @@ pub(crate) mod waterfall;
 pub use alloc::CountingAllocator;
 pub use clock::install as install_clock;
 pub use component::ComponentMeta;
-pub use settings::{active as active_config, set_active as configure};
 pub use conversation::Conversation;
+pub use settings::{active as active_config, set_active as configure};
 pub use turn::{InTurn, Turn, TurnScope};
 
 #[doc(hidden)]

@@ -388,14 +388,15 @@ pub(crate) fn read() -> LogView {
         })
         .collect();
     let mut records: Vec<(RawRecord, bool, bool)> = Vec::new();
-    let mut add = |r: &RawRecord, slowest: bool, sample: bool| {
-        match records.iter_mut().find(|(x, _, _)| x.id == r.id) {
-            Some(x) => {
-                x.1 |= slowest;
-                x.2 |= sample;
-            }
-            None => records.push((r.clone(), slowest, sample)),
+    let mut add = |r: &RawRecord, slowest: bool, sample: bool| match records
+        .iter_mut()
+        .find(|(x, _, _)| x.id == r.id)
+    {
+        Some(x) => {
+            x.1 |= slowest;
+            x.2 |= sample;
         }
+        None => records.push((r.clone(), slowest, sample)),
     };
     for r in &l.slowest {
         add(r, true, false);

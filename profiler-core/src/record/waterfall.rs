@@ -98,7 +98,14 @@ pub(crate) fn critical_path(
             }
         }
         let Some((result, _, i)) = best else {
-            push(PartKey::Gap { after: NONE, before }, t0, t);
+            push(
+                PartKey::Gap {
+                    after: NONE,
+                    before,
+                },
+                t0,
+                t,
+            );
             break;
         };
         let iv = intervals[i];
