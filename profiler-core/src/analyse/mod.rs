@@ -115,21 +115,36 @@ pub fn assess(report: &mut Report) {
         t.shares_overlap = t.shares_sum_pct > 100.5;
     }
     // The stages to start with: the largest shares of delay (the waterfall's, which add
-    // up to 100 %), else of turn time.
-    let top_stages = report
+    // up to 100 %), else of turn time; a stream's tail or a gap among them gets a hint.
+    let (top_stages, turn_hints) = report
         .turns
         .as_ref()
         .map(|t| {
-            let mut v: Vec<_> = match &t.waterfall {
-                Some(w) => w.parts.iter().map(|p| (&p.name, &p.share_pct)).collect(),
-                None => t.shares_pct.iter().collect(),
+            let mut v: Vec<(&String, f64, PartKind)> = match &t.waterfall {
+                Some(w) => w
+                    .parts
+                    .iter()
+                    .map(|p| (&p.name, p.share_pct, p.kind))
+                    .collect(),
+                None => t
+                    .shares_pct
+                    .iter()
+                    .map(|(n, p)| (n, *p, PartKind::Stage))
+                    .collect(),
             };
-            v.sort_by(|a, b| b.1.total_cmp(a.1));
-            v.iter()
-                .take(3)
-                .map(|(n, p)| format!("{n} {p:.0}%"))
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            v.truncate(3);
+            let top = v
+                .iter()
+                .map(|(n, p, _)| format!("{n} {p:.0}%"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ");
+            let hints: String = v
+                .iter()
+                .filter_map(|(n, p, k)| advice::waterfall_hint(n, *k, *p, lang))
+                .map(|h| format!("; {h}"))
+                .collect();
+            (top, hints)
         })
         .unwrap_or_default();
     for (name, c) in report.components.iter_mut() {
@@ -160,7 +175,11 @@ pub fn assess(report: &mut Report) {
                     c.severity,
                     lang,
                 ),
-                recommendation: advice::latency_recommendation(name, fam, lang, &top_stages),
+                recommendation: if fam == Family::Turn {
+                    advice::latency_recommendation(name, fam, lang, &top_stages) + &turn_hints
+                } else {
+                    advice::latency_recommendation(name, fam, lang, &top_stages)
+                },
             });
         }
         let calls = c.counts.samples + c.counts.errors;
