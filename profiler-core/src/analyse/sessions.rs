@@ -10,6 +10,7 @@ use crate::model::*;
 /// the findings of budgets exceeded.
 pub(crate) fn assess(report: &mut Report) -> Vec<Finding> {
     let lang = report.lang;
+    let merged_from = report.run.merged_from;
     let memory = report.memory.as_ref().map(|m| m.peak_rss_mb);
     let gpu = gpu_memory(&report.gpu);
     let Some(s) = report.sessions.as_mut() else {
@@ -26,7 +27,13 @@ pub(crate) fn assess(report: &mut Report) -> Vec<Finding> {
             _ => Severity::Good,
         };
     }
-    let peak = s.peak_concurrent;
+    // Per concurrent session, for scale: one process's figure over its own sessions
+    // (not over a merged report's, whose peak adds up several processes).
+    let peak = if merged_from > 1 {
+        0
+    } else {
+        s.peak_concurrent
+    };
     s.budgets = vec![
         budget(
             BudgetResource::Memory,
