@@ -9,11 +9,9 @@ use common::{in_child, run_child};
 use futures::{Stream, StreamExt};
 use profiler::model::*;
 use profiler::{profile, Conversation, Turn};
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 const MS: u64 = 1_000_000;
 
@@ -32,19 +30,17 @@ fn advance(ms: u64) {
     MOCK.get().expect("mock clock").increment(ms * MS);
 }
 
-/// A future pending once (so that two joined stages both begin before either ends).
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
+/// Pending once (so that two joined stages both begin before either ends).
+async fn yield_once() {
+    let mut yielded = false;
+    futures::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
             return Poll::Ready(());
         }
-        self.0 = true;
         cx.waker().wake_by_ref();
         Poll::Pending
-    }
+    })
+    .await
 }
 
 #[profile(component = "stt")]
@@ -55,13 +51,13 @@ fn transcribe(ms: u64) -> String {
 
 #[profile(component = "rag_a")]
 async fn retrieve_a(ms: u64) {
-    YieldOnce(false).await;
+    yield_once().await;
     advance(ms);
 }
 
 #[profile(component = "rag_b")]
 async fn retrieve_b(ms: u64) {
-    YieldOnce(false).await;
+    yield_once().await;
     advance(ms);
 }
 

@@ -15,7 +15,8 @@ pub struct SessionsReport {
     pub peak_concurrent: u64,
     /// Sessions with a row in `sessions` (at most `max_tracked` per process).
     pub tracked: u64,
-    /// The bound on sessions tracked one by one per process.
+    /// The bound on sessions tracked one by one (per process; summed over the
+    /// processes of a merged report).
     pub max_tracked: u64,
     /// Sessions opened past that bound: their turns are in the pooled figures only.
     pub untracked: u64,

@@ -6,23 +6,9 @@
 //! conversations sessions, as voice teams do.)
 
 use super::turn::{turns_recorded, Turn, DEFAULT_RESPONSE};
-use super::{clock, turn_log};
+use super::turn_log::OpenSession;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-
-/// What a conversation's handles share; dropping the last one closes the session.
-#[derive(Debug)]
-pub(crate) struct ConversationState {
-    pub(crate) id: Arc<str>,
-    /// Its row in the turn log (`None`: past the bound on tracked sessions).
-    pub(crate) slot: Option<u32>,
-}
-
-impl Drop for ConversationState {
-    fn drop(&mut self) {
-        turn_log::close_session(self.slot, clock::now());
-    }
-}
 
 /// One session: open while any clone of it lives; its turns are grouped under its id.
 ///
@@ -40,19 +26,14 @@ impl Drop for ConversationState {
 #[derive(Clone, Debug)]
 pub struct Conversation {
     id: Arc<str>,
-    state: Option<Arc<ConversationState>>,
+    state: Option<Arc<OpenSession>>,
 }
 
 impl Conversation {
     /// Opens a session named `id` (its name in the report).
     pub fn new(id: impl Into<String>) -> Conversation {
         let id: Arc<str> = Arc::from(id.into());
-        let state = turns_recorded().then(|| {
-            Arc::new(ConversationState {
-                slot: turn_log::open_session(id.clone(), clock::now()),
-                id: id.clone(),
-            })
-        });
+        let state = turns_recorded().then(|| Arc::new(OpenSession::open(id.clone())));
         Conversation { id, state }
     }
 

@@ -16,9 +16,8 @@
 
 use super::component::{self, ComponentState, Registration};
 use super::context::CONTEXT;
-use super::conversation::ConversationState;
 use super::shard::with_cell;
-use super::turn_log::{self, TurnEnd};
+use super::turn_log::{self, OpenSession, TurnEnd};
 use super::waterfall::{critical_path, Interval};
 use super::{clock, mode, settings};
 use crate::model::{Kind, Source, TurnOutcome};
@@ -67,7 +66,7 @@ pub(crate) struct TurnState {
     interrupted_at: AtomicU64,
     /// Response streams of this turn not yet dropped or ended.
     open_responses: AtomicU32,
-    session: Option<Arc<ConversationState>>,
+    session: Option<Arc<OpenSession>>,
     stages: [AtomicU64; FAST_STAGES],
     more_stages: Mutex<Vec<(u32, u64)>>,
     inner: Mutex<Inner>,
@@ -310,7 +309,7 @@ impl Turn {
     }
 
     /// Starts a turn in `session` (see `Conversation`).
-    pub(crate) fn begin(response: &str, session: Option<Arc<ConversationState>>) -> Turn {
+    pub(crate) fn begin(response: &str, session: Option<Arc<OpenSession>>) -> Turn {
         const OFF: Turn = Turn {
             state: None,
             comp: None,

@@ -107,8 +107,33 @@ fn log() -> MutexGuard<'static, TurnLog> {
     LOG.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// An open session (what a conversation's handles share): dropping it closes the
+/// session in the log.
+#[derive(Debug)]
+pub(crate) struct OpenSession {
+    pub(crate) id: Arc<str>,
+    /// Its row in the log (`None`: past the bound on tracked sessions).
+    pub(crate) slot: Option<u32>,
+}
+
+impl OpenSession {
+    /// Opens session `id` now.
+    pub(crate) fn open(id: Arc<str>) -> OpenSession {
+        OpenSession {
+            slot: open_session(id.clone(), clock::now()),
+            id,
+        }
+    }
+}
+
+impl Drop for OpenSession {
+    fn drop(&mut self) {
+        close_session(self.slot, clock::now());
+    }
+}
+
 /// A session opened: its slot when tracked.
-pub(crate) fn open_session(id: Arc<str>, at: u64) -> Option<u32> {
+fn open_session(id: Arc<str>, at: u64) -> Option<u32> {
     uncharged(|| {
         let mut l = log();
         l.opened += 1;
@@ -131,7 +156,7 @@ pub(crate) fn open_session(id: Arc<str>, at: u64) -> Option<u32> {
 }
 
 /// A session closed (its last handle dropped).
-pub(crate) fn close_session(slot: Option<u32>, at: u64) {
+fn close_session(slot: Option<u32>, at: u64) {
     let mut l = log();
     l.open_now = l.open_now.saturating_sub(1);
     if let Some(s) = slot.and_then(|i| l.sessions.get_mut(i as usize)) {

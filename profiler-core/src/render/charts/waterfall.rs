@@ -14,17 +14,6 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
-/// Stage colours, in the order stages first sit on the path.
-const STAGES: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(214, 39, 40),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
 const GAPS: [RGBColor; 3] = [
     RGBColor(189, 189, 189),
     RGBColor(150, 150, 150),
@@ -52,7 +41,7 @@ fn colours(parts: &[WaterfallPart]) -> Vec<RGBColor> {
                     stages.push(c);
                     stages.len() - 1
                 });
-                let base = STAGES[i % STAGES.len()];
+                let base = DEVICES[i % DEVICES.len()];
                 if p.kind == PartKind::Streaming {
                     tint(base, 0.55)
                 } else {
