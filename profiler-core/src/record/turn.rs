@@ -15,7 +15,7 @@
 //! the last response stream open at or after it was dropped or ended.
 
 use super::component::{self, ComponentState, Registration};
-use super::context::CONTEXT;
+use super::context::{uncharged, CONTEXT};
 use super::shard::with_cell;
 use super::turn_log::{self, OpenSession, TurnEnd};
 use super::waterfall::{critical_path, Interval};
@@ -151,11 +151,14 @@ impl TurnRef {
         if inner.ended.is_some() || inner.intervals.len() >= MAX_INTERVALS {
             return NO_SLOT;
         }
-        inner.intervals.push(Interval {
-            comp,
-            start,
-            first: 0,
-            end: 0,
+        // The list's growth is the profiler's, not the stage's allocation.
+        uncharged(|| {
+            inner.intervals.push(Interval {
+                comp,
+                start,
+                first: 0,
+                end: 0,
+            })
         });
         inner.intervals.len() as u32 - 1
     }
@@ -400,7 +403,8 @@ impl Drop for Turn {
         let (Some(state), Some(comp)) = (self.state.take(), self.comp) else {
             return;
         };
-        end_turn(&state, comp);
+        // What the turn's end allocates is the profiler's, whatever call it ends in.
+        uncharged(|| end_turn(&state, comp));
     }
 }
 
