@@ -2,17 +2,24 @@
 //! transcribes, the LLM interviewer streams its answer token by token, TTS streams
 //! audio, and the avatar renders lip-synced frames at 25 FPS. Stages are simulated
 //! with realistic latency distributions (log-normal, with occasional slow tails), so
-//! the report shows what a real run shows: percentiles, TTFT/TTFB, FPS, turn shares,
-//! memory, bottlenecks and recommendations.
+//! the report shows what a real run shows: percentiles, TTFT/TTFB, FPS, the E2E
+//! waterfall of each turn, interruptions, sessions, memory, bottlenecks and
+//! recommendations.
+//!
+//! Each concurrent interview is a `profiler::Conversation` (a session in the report);
+//! with `--barge-in RATE` that share of turns is interrupted by the candidate (the
+//! turn is marked with `turn.interrupt()`, the bot's audio keeps playing for its
+//! buffer's length, then the response is dropped).
 //!
 //! ```text
 //! cargo run --release --example interview
 //! cargo run --release --example interview -- --components stt llm --samples 40 --output-dir results/perf
+//! cargo run --release --example interview -- --barge-in 0.3 --sessions 4
 //! ```
 
 use clap::Parser;
 use futures::{Stream, StreamExt};
-use profiler::{profile, Turn};
+use profiler::{profile, Conversation};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, LogNormal};
@@ -36,6 +43,23 @@ struct Args {
     /// Where the report goes (default: PROFILER_OUTPUT_DIR, else profile_results).
     #[arg(long)]
     output_dir: Option<std::path::PathBuf>,
+    /// Share of turns the candidate interrupts (barge-in), 0 to 1, spread evenly.
+    #[arg(long, default_value_t = 0.15, value_parser = parse_rate)]
+    barge_in: f64,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("{s:?} is not a share between 0 and 1")),
+    }
+}
+
+/// A barge-in: when the candidate speaks up (from the turn's start), and how long the
+/// bot's audio goes on after that (its playback buffer) before the response is dropped.
+struct BargeIn {
+    at: Duration,
+    flush: Duration,
 }
 
 /// A latency distribution: log-normal around `median_ms`, and a slow tail.
@@ -63,6 +87,7 @@ impl Latency {
 }
 
 struct Profiles {
+    endpoint: Latency,
     vad: Latency,
     stt: Latency,
     ttft: Latency,
@@ -75,6 +100,10 @@ struct Profiles {
 impl Profiles {
     fn new() -> Self {
         Profiles {
+            // End-of-speech detection: the turn starts when the candidate stops
+            // talking, and the VAD waits for a stretch of silence before it hands the
+            // audio over (not profiled: a named gap in the waterfall).
+            endpoint: Latency::new(60.0, 0.35, 0.05, 2.5),
             // Voice-activity detection then a streaming STT API.
             vad: Latency::new(12.0, 0.2, 0.0, 1.0),
             stt: Latency::new(68.0, 0.22, 0.06, 1.6),
@@ -178,12 +207,19 @@ struct Stages {
     avatar: bool,
 }
 
-async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> String {
-    let turn = Turn::start();
+async fn interview_turn(
+    conversation: &Conversation,
+    stages: &Stages,
+    p: &Profiles,
+    rng: &mut StdRng,
+    barge_in: Option<BargeIn>,
+) -> String {
+    let turn = conversation.turn();
     let mut line = String::new();
-    let scope = turn.scope(async {
+    let mut scope = Box::pin(turn.scope(async {
         let started = Instant::now();
         let heard = vec![0.0f32; 16_000];
+        tokio::time::sleep(p.endpoint.draw(rng)).await;
         let question = if stages.stt {
             let fail = rng.random::<f64>() < 0.03;
             match transcribe(&heard, p.vad.draw(rng), p.stt.draw(rng), fail).await {
@@ -208,6 +244,8 @@ async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> Stri
             " | answer {:>4.0}ms",
             started.elapsed().as_secs_f64() * 1e3
         ));
+        // Glue before TTS (sentence split, text normalisation): not profiled.
+        compute(Duration::from_micros(rng.random_range(2_000..6_000)));
         if stages.tts {
             let chunks: Vec<Duration> = (0..14).map(|_| p.chunk.draw(rng)).collect();
             let renders: Vec<Duration> = (0..15).map(|_| p.frame.draw(rng)).collect();
@@ -235,8 +273,29 @@ async fn interview_turn(stages: &Stages, p: &Profiles, rng: &mut StdRng) -> Stri
                 tokio::time::sleep_until(due.into()).await;
             }
         }
-    });
-    scope.await;
+    }));
+    let barged = match barge_in {
+        None => {
+            (&mut scope).await;
+            None
+        }
+        Some(b) => {
+            tokio::select! {
+                _ = &mut scope => None,
+                _ = tokio::time::sleep(b.at) => {
+                    // The candidate speaks up: mark it, let the audio buffer play out,
+                    // then drop the response (and whatever stage was still running).
+                    turn.interrupt();
+                    let _ = tokio::time::timeout(b.flush, &mut scope).await;
+                    Some(b.at)
+                }
+            }
+        }
+    };
+    drop(scope);
+    if let Some(at) = barged {
+        line.push_str(&format!(" | barge-in at {:>4.0}ms", at.as_secs_f64() * 1e3));
+    }
     if !stages.tts {
         turn.respond();
     }
@@ -271,12 +330,14 @@ fn main() {
     }
     let samples = args.samples.max(1);
     let sessions = args.sessions.clamp(1, samples);
+    let barge_in = args.barge_in;
     println!("╔════════════════════════════════════════════════════════════╗");
     println!("║        🎯 Interview avatar pipeline: profiling start       ║");
     println!("╚════════════════════════════════════════════════════════════╝");
     println!(
-        "stages: {}  turns: {samples}  concurrent sessions: {sessions}  report: {}",
+        "stages: {}  turns: {samples}  concurrent sessions: {sessions}  barge-in: {:.0}%  report: {}",
         wanted.iter().cloned().collect::<Vec<_>>().join(", "),
+        barge_in * 100.0,
         config.output_dir.display()
     );
     let profiler = profiler::init_with(config);
@@ -295,10 +356,21 @@ fn main() {
                 tokio::spawn(async move {
                     let p = Profiles::new();
                     let mut rng = StdRng::seed_from_u64(2025 + s as u64);
-                    for _ in 0..turns {
-                        let line = interview_turn(&stages, &p, &mut rng).await;
+                    let conversation = Conversation::new(format!("interview-{}", s + 1));
+                    // Barge-ins spread evenly over the session's turns (staggered across
+                    // sessions), each at a random moment of its turn.
+                    let offset = s as f64 / sessions as f64;
+                    for i in 0..turns {
+                        let due = |i: usize| (i as f64 * barge_in + offset).floor();
+                        let barge = (due(i + 1) > due(i)).then(|| BargeIn {
+                            // Mostly while the bot talks, sometimes before it answers.
+                            at: Duration::from_millis(rng.random_range(450..1400)),
+                            flush: Duration::from_millis(rng.random_range(20..90)),
+                        });
+                        let line =
+                            interview_turn(&conversation, &stages, &p, &mut rng, barge).await;
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        println!("  turn {n:>3}/{samples} (session {}): {line}", s + 1);
+                        println!("  turn {n:>3}/{samples} ({}): {line}", conversation.id());
                     }
                 })
             })

@@ -30,7 +30,7 @@ pub use profiler_core::model::{Kind, Lang, Report};
 pub use profiler_core::render::ReportError;
 pub use profiler_core::session::{Session, Written};
 pub use profiler_core::{aggregate, analyse, config, model, render, sample};
-pub use profiler_core::{CountingAllocator, InTurn, Turn, TurnScope};
+pub use profiler_core::{Conversation, CountingAllocator, InTurn, Turn, TurnScope};
 pub use profiler_macros::profile;
 
 /// Starts profiling with the environment's configuration; dropping the returned guard
@@ -94,6 +94,13 @@ pub fn report() -> Report {
 /// Starts a turn (one question-answer round); see [`Turn`].
 pub fn turn() -> Turn {
     Turn::start()
+}
+
+/// Opens a session (one conversation) named `id`: its turns (`conversation.turn()`)
+/// are grouped in the report's `sessions`; see [`Conversation`]. (The guard `init()`
+/// returns is [`Session`]: a profiling session, not a conversation.)
+pub fn conversation(id: impl Into<String>) -> Conversation {
+    Conversation::new(id)
 }
 
 #[doc(hidden)]

@@ -96,6 +96,74 @@ fn impossible_report() -> Report {
             // Shares of 12 % said to overlap at 777 %.
             shares_sum_pct: 777.0,
             shares_overlap: true,
+            // Parts whose shares add up to 42 %, one P50 above its P95.
+            waterfall: Some(Waterfall {
+                turns: 2,
+                mean_e2e_ms: 7.25,
+                parts: vec![WaterfallPart {
+                    name: "gap:start->stt".into(),
+                    kind: PartKind::Gap,
+                    share_pct: 41.5,
+                    per_turn: LatencyStats {
+                        median: 8.88,
+                        p95: 1.11,
+                        ..LatencyStats::default()
+                    },
+                    ..WaterfallPart::default()
+                }],
+                shares_sum_pct: 42.0,
+                p95_turn: Some(31),
+                ..Waterfall::default()
+            }),
+            interruptions: Interruptions {
+                count: 9,
+                before_response: 8,
+                rate_pct: 3.5,
+                ..Interruptions::default()
+            },
+            records: vec![TurnRecord {
+                id: 31,
+                session: Some("caller-7".into()),
+                e2e_ms: Some(0.25),
+                waterfall: indexmap_of(vec![("stt", 999.0)]),
+                kept_as: vec![KeptAs::Slowest, KeptAs::P95],
+                ..TurnRecord::default()
+            }],
+            records_kept: RecordsKept {
+                slowest: 10,
+                sample: 10,
+                of_turns: 5,
+            },
+        }),
+        sessions: Some(SessionsReport {
+            opened: 4,
+            peak_concurrent: 17,
+            turns_per_sec: 99.0,
+            turns_per_sec_target: 5.0,
+            // Far above the budget, marked a warning.
+            throughput_severity: Severity::Warning,
+            pooled_e2e_p95_ms: 1.5,
+            sessions: vec![SessionReport {
+                id: "caller-7".into(),
+                turns: 3,
+                e2e: LatencyStats {
+                    p95: 2.5,
+                    ..LatencyStats::default()
+                },
+                // Far under the 500 ms target, marked critical.
+                severity: Severity::Critical,
+                ..SessionReport::default()
+            }],
+            budgets: vec![SessionBudget {
+                resource: BudgetResource::Memory,
+                limit_mb: 4096.0,
+                measured_mb: Some(1.0),
+                basis: Some(BudgetBasis::Process),
+                per_concurrent_session_mb: None,
+                severity: Severity::Critical,
+                note: "a note no analysis wrote".into(),
+            }],
+            ..SessionsReport::default()
         }),
         bottlenecks: vec!["a bottleneck no analysis wrote".into()],
         recommendations: vec!["a recommendation no analysis wrote".into()],
@@ -190,6 +258,38 @@ fn the_console_shows_the_reports_figures_and_verdicts_verbatim() {
     );
     assert!(line_with(&text, "0.5 ops/s").ends_with('✓'), "{text}");
     assert!(text.contains("(777%)"), "{text}");
+    // The waterfall, interruptions, kept turns and sessions, as written.
+    assert!(
+        line_with(&text, "gap:start->stt  ").contains("41.5%       8.88       1.11"),
+        "{text}"
+    );
+    assert!(line_with(&text, "total").contains("42.0%"), "{text}");
+    assert!(text.contains("P95 turn #31 (0.25ms)"), "{text}");
+    assert!(
+        line_with(&text, "interruptions").contains("9 of 5 (3.5%), 8 before"),
+        "{text}"
+    );
+    let slow = line_with(&text, "#31  ");
+    assert!(
+        slow.contains("caller-7") && slow.contains("0.25ms") && slow.contains("stt 999.0"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "Sessions").contains("4 opened, 17 concurrent"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "turns/s").contains("99.00 (target 5) ⚠"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "E2E P95").contains("caller-7 2.50ms ✗ (3 turns)"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "memory per session").contains("✗ a note no analysis wrote"),
+        "{text}"
+    );
     assert!(
         line_with(&text, "VRAM").contains("10/1000MB (1.0%) ✗"),
         "{text}"

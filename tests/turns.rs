@@ -138,4 +138,37 @@ fn turn_reports_e2e_to_first_audio_and_stage_shares() {
         share("stt")
     );
     assert_eq!(r.components["stt"].turn_share_pct, Some(share("stt")));
+
+    // The waterfall of turns that ran across runtime threads: each kept turn's parts
+    // add up to its E2E; the LLM stream was collected before TTS began, so its three
+    // 6 ms tokens after the first are on the path as `llm:streaming`.
+    let w = turns.waterfall.as_ref().expect("a waterfall");
+    assert_eq!(w.turns, 7);
+    assert_eq!(
+        w.parts.iter().map(|p| p.total_ns).sum::<u64>(),
+        w.total_e2e_ns
+    );
+    assert!(
+        (w.shares_sum_pct - 100.0).abs() < 1e-6,
+        "{}",
+        w.shares_sum_pct
+    );
+    assert_eq!(turns.records.len(), 7);
+    for rec in &turns.records {
+        let e2e = rec.e2e_ms.unwrap();
+        let sum: f64 = rec.waterfall.values().sum();
+        assert!(
+            (sum - e2e).abs() < 1e-3,
+            "{sum} vs {e2e}: {:?}",
+            rec.waterfall
+        );
+        if rec.waterfall.contains_key("tts") {
+            assert!(
+                rec.waterfall["llm:streaming"] >= 18.0,
+                "{:?}",
+                rec.waterfall
+            );
+            assert!(rec.waterfall["llm"] >= 12.0 && rec.waterfall["stt"] >= 10.0);
+        }
+    }
 }

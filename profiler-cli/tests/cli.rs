@@ -116,6 +116,7 @@ fn report(timestamp: &str, components: Vec<(&str, ComponentReport)>) -> Report {
             .map(|(n, c)| (n.to_string(), c))
             .collect(),
         turns: None,
+        sessions: None,
         bottlenecks: vec![],
         recommendations: vec![],
         findings: vec![],

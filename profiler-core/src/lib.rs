@@ -30,8 +30,8 @@ pub mod session;
 mod status;
 
 pub use record::{
-    active_config, configure, install_clock, ComponentMeta, CountingAllocator, InTurn, Turn,
-    TurnScope,
+    active_config, configure, install_clock, ComponentMeta, Conversation, CountingAllocator,
+    InTurn, Turn, TurnScope,
 };
 
 /// What `#[profile]` expands to: not a public API, and not covered by semver.

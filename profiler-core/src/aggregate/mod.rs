@@ -5,10 +5,12 @@
 //! (`analyse::merge`), so a merged report is built by the same code as a live one.
 
 mod totals;
+mod turns;
 
 pub use totals::{ComponentTotals, MemoryTotals, MergeError};
+pub use turns::{PartTotals, SessionTotals, TurnTotals};
 
-use crate::record::{clock, component, shard, ComponentMeta};
+use crate::record::{clock, component, shard, turn_log, ComponentMeta};
 
 /// One component as read at a point in time.
 #[derive(Clone, Debug)]
@@ -26,6 +28,8 @@ pub struct Snapshot {
     pub components: Vec<ComponentSnapshot>,
     /// Seconds from the profiler's epoch (its first clock read) to this snapshot.
     pub taken_at_sec: f64,
+    /// Waterfalls, interruptions, sessions and kept records of the turns.
+    pub turns: TurnTotals,
 }
 
 impl Snapshot {
@@ -61,6 +65,8 @@ pub fn snapshot() -> Snapshot {
         }
     }
     let taken_at_sec = clock::secs_since_epoch(clock::now());
+    let names: Vec<String> = metas.iter().map(|m| m.name.clone()).collect();
+    let turns = TurnTotals::from_log(turn_log::read(), &names);
     let components = metas
         .into_iter()
         .enumerate()
@@ -72,6 +78,7 @@ pub fn snapshot() -> Snapshot {
     Snapshot {
         components,
         taken_at_sec,
+        turns,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Finding messages and recommendations, per kind of component, in English and Korean.
 
-use crate::model::{Lang, Severity};
+use crate::model::{BudgetBasis, BudgetResource, Lang, PartKind, Severity};
 
 /// The family a component belongs to, for its recommendation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,15 +88,28 @@ pub fn latency_recommendation(name: &str, f: Family, lang: Lang, top_stages: &st
         (Lang::En, Family::Llm) => format!("{name}: use a smaller, faster model (e.g. gpt-4o -> gpt-4o-mini), shorten the prompt (500 -> 200 tokens), lower temperature (0.7 -> 0.5) and stream tokens"),
         (Lang::En, Family::Tts) => format!("{name}: prewarm a TTS cache with common questions and stream sentence by sentence instead of whole answers; consider a faster voice engine"),
         (Lang::En, Family::Avatar) => format!("{name}: disable face enhancement (about 30 ms a frame), use batch size 1 and half precision (fp16); check GPU memory"),
-        (Lang::En, Family::Turn) => format!("{name}: the end-to-end budget is 500 ms; start with the stages taking the largest share of the turn ({top_stages})"),
+        (Lang::En, Family::Turn) => format!("{name}: the end-to-end budget is 500 ms; start with the largest shares of delay ({top_stages})"),
         (Lang::En, Family::Other) => format!("{name}: profile inside the component (e.g. cargo flamegraph) and move work off the request path or cache its result"),
         (Lang::Ko, Family::Stt) => format!("{name}: VAD 설정 조정 (threshold 0.5 → 0.4, 최소 발화 250 → 200ms, 최대 발화 10초 → 5초), 오디오 청크 축소; 가까운 STT 리전 또는 GPU 로컬 Whisper 사용"),
         (Lang::Ko, Family::Llm) => format!("{name}: 더 빠른 모델 사용 (예: gpt-4o → gpt-4o-mini), 프롬프트 단축 (500 → 200 토큰), temperature 낮추기 (0.7 → 0.5), 토큰 스트리밍"),
         (Lang::Ko, Family::Tts) => format!("{name}: 공통 질문 TTS 캐시 프리워밍 및 문장 단위 스트리밍; 더 빠른 음성 엔진 검토"),
         (Lang::Ko, Family::Avatar) => format!("{name}: Face enhancement 비활성화 (프레임당 약 30ms 절약), 배치 크기 1, 반정밀도 (fp16); GPU 메모리 확인"),
-        (Lang::Ko, Family::Turn) => format!("{name}: 엔드투엔드 목표는 500ms; 턴 시간 비중이 큰 단계부터 최적화 ({top_stages})"),
+        (Lang::Ko, Family::Turn) => format!("{name}: 엔드투엔드 목표는 500ms; 지연 비중이 큰 구간부터 최적화 ({top_stages})"),
         (Lang::Ko, Family::Other) => format!("{name}: 컴포넌트 내부 프로파일링 (예: cargo flamegraph) 후 요청 경로 밖으로 작업 이동 또는 결과 캐싱"),
     }
+}
+
+/// What a large waterfall part asks for, when it is a stream's tail or a gap (stages
+/// get their own recommendation): "; llm:streaming 26%: ...".
+pub fn waterfall_hint(name: &str, kind: PartKind, share: f64, lang: Lang) -> Option<String> {
+    let s = match (lang, kind) {
+        (Lang::En, PartKind::Streaming) => format!("{name} {share:.0}%: the next stage waits for more of this stream than its first item; start it on the first sentence (stream between stages)"),
+        (Lang::En, PartKind::Gap) => format!("{name} {share:.0}%: no profiled stage is on the path there (endpointing wait, queueing, glue code); profile or shorten that wait"),
+        (Lang::Ko, PartKind::Streaming) => format!("{name} {share:.0}%: 다음 단계가 첫 항목 이후의 스트림까지 기다림; 첫 문장부터 다음 단계 시작 (단계 간 스트리밍)"),
+        (Lang::Ko, PartKind::Gap) => format!("{name} {share:.0}%: 경로에 프로파일된 단계가 없음 (엔드포인팅 대기, 큐, 글루 코드); 해당 대기를 프로파일하거나 단축"),
+        _ => return None,
+    };
+    Some(s)
 }
 
 /// Message and recommendation for a high error rate.
@@ -132,6 +145,85 @@ pub fn leak_finding(name: &str, delta_mb: f64, certain: bool, lang: Lang) -> (St
         (Lang::Ko, true) => (
             format!("{name}: 메모리 {delta_mb:.1}MB 증가 (> 200MB): 누수 확실"),
             format!("{name}: 계속 커지는 대상 (무제한 캐시, 큐, 누적 기록) 확인 후 크기 제한 또는 N회 요청마다 해제"),
+        ),
+    }
+}
+
+/// What a per-session budget was judged on, in one line ("process peak RSS 812.3MB
+/// against 4096MB per session: ...").
+pub fn session_budget_note(
+    resource: BudgetResource,
+    measured: Option<f64>,
+    basis: Option<BudgetBasis>,
+    limit: f64,
+    per_session: Option<f64>,
+    lang: Lang,
+) -> String {
+    let share = |en: bool| match per_session {
+        Some(p) if en => format!(" (about {p:.1}MB per concurrent session)"),
+        Some(p) => format!(" (동시 세션당 약 {p:.1}MB)"),
+        None => String::new(),
+    };
+    match (lang, measured, basis) {
+        (Lang::En, None, _) => match resource {
+            BudgetResource::Memory => "no process memory figure: the budget is not judged".into(),
+            BudgetResource::GpuMemory => "no GPU memory figure (no GPU data): the budget is not judged".into(),
+        },
+        (Lang::Ko, None, _) => match resource {
+            BudgetResource::Memory => "프로세스 메모리 측정값 없음: 예산 판정 안 함".into(),
+            BudgetResource::GpuMemory => "GPU 메모리 측정값 없음 (GPU 데이터 없음): 예산 판정 안 함".into(),
+        },
+        (Lang::En, Some(m), Some(BudgetBasis::Device)) => format!(
+            "devices' peak VRAM used {m:.1}MB against {limit:.0}MB per session: no per-process figure, so other processes are included and sessions cannot be told apart{}",
+            share(true)
+        ),
+        (Lang::En, Some(m), Some(BudgetBasis::ProcessGpu)) => format!(
+            "process peak GPU memory {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart, so the process figure stands for each{}",
+            share(true)
+        ),
+        (Lang::En, Some(m), _) => format!(
+            "process peak RSS {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart, so the process figure stands for each{}",
+            share(true)
+        ),
+        (Lang::Ko, Some(m), Some(BudgetBasis::Device)) => format!(
+            "장치 최대 VRAM 사용량 {m:.1}MB (세션당 {limit:.0}MB 기준): 프로세스별 값이 없어 다른 프로세스 포함, 세션 구분 불가{}",
+            share(false)
+        ),
+        (Lang::Ko, Some(m), Some(BudgetBasis::ProcessGpu)) => format!(
+            "프로세스 최대 GPU 메모리 {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가로 프로세스 값을 각 세션에 적용{}",
+            share(false)
+        ),
+        (Lang::Ko, Some(m), _) => format!(
+            "프로세스 최대 RSS {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가로 프로세스 값을 각 세션에 적용{}",
+            share(false)
+        ),
+    }
+}
+
+/// Message and recommendation for a per-session budget exceeded.
+pub fn session_budget_finding(
+    resource: BudgetResource,
+    note: &str,
+    sev: Severity,
+    lang: Lang,
+) -> (String, String) {
+    let word = severity_word(sev, lang);
+    match (lang, resource) {
+        (Lang::En, BudgetResource::Memory) => (
+            format!("session: memory over the 4 GB per-session budget ({word}): {note}"),
+            "session: share model weights across sessions instead of loading them per session, bound per-session caches and history, and move long sessions to batch mode".into(),
+        ),
+        (Lang::En, BudgetResource::GpuMemory) => (
+            format!("session: GPU memory over the 6 GB per-session budget ({word}): {note}"),
+            "session: serve sessions from one model instance (batching), use half precision or quantisation, and free per-session KV caches when a session ends".into(),
+        ),
+        (Lang::Ko, BudgetResource::Memory) => (
+            format!("세션: 세션당 메모리 예산 4GB 초과 ({word}): {note}"),
+            "세션: 모델 가중치를 세션 간 공유, 세션별 캐시와 대화 기록 크기 제한, 긴 세션은 배치 모드로 전환".into(),
+        ),
+        (Lang::Ko, BudgetResource::GpuMemory) => (
+            format!("세션: 세션당 GPU 메모리 예산 6GB 초과 ({word}): {note}"),
+            "세션: 하나의 모델 인스턴스로 여러 세션 처리 (배칭), 반정밀도 또는 양자화, 세션 종료 시 KV 캐시 해제".into(),
         ),
     }
 }

@@ -4,8 +4,13 @@
 //! A percentile is a regression when it grew by more than the threshold (in percent of
 //! the baseline figure), and an improvement when it shrank by more than the threshold.
 //! Components present on one side only are new or gone, never regressions.
+//!
+//! Turns are compared part by part too (`TurnComparison`): each waterfall part's share
+//! of delay and its P50/P95 per turn, marked by the same rule on the P95, so a turn's
+//! E2E regression says which part grew. These rows explain; only component rows (the
+//! `turn` component's E2E among them) are regressions that fail a comparison.
 
-use crate::model::{LatencyStats, Report};
+use crate::model::{LatencyStats, Report, TurnReport};
 use std::path::{Path, PathBuf};
 
 /// A percentile the comparison reads from each component's latency figures.
@@ -114,6 +119,56 @@ pub struct Comparison {
     pub threshold_pct: f64,
     /// One row per component and percentile.
     pub rows: Vec<Row>,
+    /// The turns' waterfall, interruptions and sessions on both sides (when either
+    /// side marked turns).
+    pub turns: Option<TurnComparison>,
+}
+
+/// A figure on both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Pair {
+    /// The baseline's figure.
+    pub base: Option<f64>,
+    /// The current figure.
+    pub current: Option<f64>,
+}
+
+impl Pair {
+    /// Current minus baseline, when both are there.
+    pub fn delta(&self) -> Option<f64> {
+        self.base.zip(self.current).map(|(b, c)| c - b)
+    }
+}
+
+/// One waterfall part on both sides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartRow {
+    /// The part (`stt`, `llm:streaming`, `gap:stt->llm`...).
+    pub part: String,
+    /// Share of delay, percent.
+    pub share_pct: Pair,
+    /// Per-turn P50, ms.
+    pub p50_ms: Pair,
+    /// Per-turn P95, ms.
+    pub p95_ms: Pair,
+    /// The P95's move by the comparison's rule (explains; never fails a comparison).
+    pub status: Status,
+}
+
+/// Turns on both sides: what moved inside the E2E.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TurnComparison {
+    /// One row per waterfall part, in the current report's path order, then parts
+    /// only in the baseline.
+    pub parts: Vec<PartRow>,
+    /// Interrupted turns, percent of turns.
+    pub interruption_rate_pct: Pair,
+    /// Interruption latency P95, ms.
+    pub interruption_p95_ms: Pair,
+    /// Turns per second over all sessions.
+    pub turns_per_sec: Pair,
+    /// Most sessions open at once.
+    pub peak_concurrent_sessions: Pair,
 }
 
 impl Comparison {
@@ -147,13 +202,7 @@ impl Comparison {
                 let delta_pct = delta_ms
                     .zip(base_ms.filter(|b| *b > 0.0))
                     .map(|(d, b)| d / b * 100.0);
-                let status = match (b, c, delta_pct) {
-                    (None, _, _) => Status::New,
-                    (_, None, _) => Status::Gone,
-                    (_, _, Some(pct)) if pct > threshold_pct => Status::Regression,
-                    (_, _, Some(pct)) if pct < -threshold_pct => Status::Improved,
-                    _ => Status::Unchanged,
-                };
+                let status = status_of(base_ms, current_ms, threshold_pct);
                 rows.push(Row {
                     component: name.clone(),
                     percentile: p,
@@ -174,11 +223,174 @@ impl Comparison {
             current_timestamp: current.timestamp.clone(),
             threshold_pct,
             rows,
+            turns: compare_turns(base, current, threshold_pct),
         }
     }
 
-    /// The rows found to be regressions.
+    /// The rows found to be regressions (component rows only: the waterfall explains).
     pub fn regressions(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.status == Status::Regression)
+    }
+}
+
+/// How a figure moved by the comparison's rule: more than `threshold_pct` of the
+/// baseline up is a regression, down an improvement.
+fn status_of(base: Option<f64>, current: Option<f64>, threshold_pct: f64) -> Status {
+    match (base, current) {
+        (None, _) => Status::New,
+        (_, None) => Status::Gone,
+        (Some(b), Some(c)) if b > 0.0 => {
+            let pct = (c - b) / b * 100.0;
+            if pct > threshold_pct {
+                Status::Regression
+            } else if pct < -threshold_pct {
+                Status::Improved
+            } else {
+                Status::Unchanged
+            }
+        }
+        _ => Status::Unchanged,
+    }
+}
+
+fn compare_turns(base: &Report, current: &Report, threshold_pct: f64) -> Option<TurnComparison> {
+    let (b, c) = (base.turns.as_ref(), current.turns.as_ref());
+    if b.is_none() && c.is_none() {
+        return None;
+    }
+    let parts_of = |t: Option<&TurnReport>| {
+        t.and_then(|t| t.waterfall.as_ref())
+            .map(|w| w.parts.clone())
+            .unwrap_or_default()
+    };
+    let (bp, cp) = (parts_of(b), parts_of(c));
+    let mut names: Vec<&String> = cp.iter().map(|p| &p.name).collect();
+    names.extend(
+        bp.iter()
+            .map(|p| &p.name)
+            .filter(|n| !cp.iter().any(|p| &p.name == *n)),
+    );
+    let parts = names
+        .into_iter()
+        .map(|name| {
+            let x = bp.iter().find(|p| &p.name == name);
+            let y = cp.iter().find(|p| &p.name == name);
+            let pair = |f: fn(&crate::model::WaterfallPart) -> f64| Pair {
+                base: x.map(f),
+                current: y.map(f),
+            };
+            let p95_ms = pair(|p| p.per_turn.p95);
+            PartRow {
+                part: name.clone(),
+                share_pct: pair(|p| p.share_pct),
+                p50_ms: pair(|p| p.per_turn.median),
+                status: status_of(p95_ms.base, p95_ms.current, threshold_pct),
+                p95_ms,
+            }
+        })
+        .collect();
+    let pair = |f: &dyn Fn(&Report) -> Option<f64>| Pair {
+        base: f(base),
+        current: f(current),
+    };
+    Some(TurnComparison {
+        parts,
+        interruption_rate_pct: pair(&|r| r.turns.as_ref().map(|t| t.interruptions.rate_pct)),
+        interruption_p95_ms: pair(&|r| {
+            r.turns
+                .as_ref()
+                .filter(|t| t.interruptions.latency.count > 0)
+                .map(|t| t.interruptions.latency.p95)
+        }),
+        turns_per_sec: pair(&|r| r.sessions.as_ref().map(|s| s.turns_per_sec)),
+        peak_concurrent_sessions: pair(&|r| r.sessions.as_ref().map(|s| s.peak_concurrent as f64)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn report(parts: &[(&str, f64, f64)], interrupted_pct: f64) -> Report {
+        Report {
+            schema: SCHEMA.into(),
+            timestamp: String::new(),
+            duration_sec: 1.0,
+            lang: Lang::En,
+            components: Default::default(),
+            turns: Some(TurnReport {
+                waterfall: Some(Waterfall {
+                    parts: parts
+                        .iter()
+                        .map(|(n, share, p95)| WaterfallPart {
+                            name: n.to_string(),
+                            share_pct: *share,
+                            per_turn: LatencyStats {
+                                p95: *p95,
+                                ..LatencyStats::default()
+                            },
+                            ..WaterfallPart::default()
+                        })
+                        .collect(),
+                    ..Waterfall::default()
+                }),
+                interruptions: Interruptions {
+                    rate_pct: interrupted_pct,
+                    ..Interruptions::default()
+                },
+                ..TurnReport::default()
+            }),
+            sessions: None,
+            bottlenecks: vec![],
+            recommendations: vec![],
+            findings: vec![],
+            memory: None,
+            gpu: GpuReport::default(),
+            run: RunInfo::default(),
+        }
+    }
+
+    #[test]
+    fn the_waterfall_says_which_part_moved_without_failing_the_comparison() {
+        let base = report(
+            &[
+                ("stt", 20.0, 100.0),
+                ("llm", 50.0, 250.0),
+                ("tts", 30.0, 150.0),
+            ],
+            5.0,
+        );
+        let current = report(
+            &[
+                ("stt", 15.0, 100.0),
+                ("llm", 60.0, 400.0),
+                ("llm:streaming", 25.0, 170.0),
+            ],
+            12.5,
+        );
+        let c = Comparison::new(
+            Path::new("a"),
+            &base,
+            Path::new("b"),
+            &current,
+            10.0,
+            &[Percentile::P95],
+        );
+        let t = c.turns.as_ref().unwrap();
+        let row = |n: &str| t.parts.iter().find(|p| p.part == n).unwrap();
+        assert_eq!(row("llm").status, Status::Regression);
+        assert_eq!(row("llm").p95_ms.delta(), Some(150.0));
+        assert_eq!(row("llm").share_pct.delta(), Some(10.0));
+        assert_eq!(row("stt").status, Status::Unchanged);
+        assert_eq!(row("llm:streaming").status, Status::New);
+        assert_eq!(row("tts").status, Status::Gone);
+        assert_eq!(
+            t.parts.iter().map(|p| p.part.as_str()).collect::<Vec<_>>(),
+            ["stt", "llm", "llm:streaming", "tts"]
+        );
+        assert_eq!(t.interruption_rate_pct.delta(), Some(7.5));
+        // Explains; only component rows are regressions.
+        assert_eq!(c.regressions().count(), 0);
     }
 }

@@ -1,11 +1,14 @@
-//! From mergeable totals to report figures: one `ComponentReport` per component and
-//! the turn shares. The live report (`build`) and the merged one (`merge`) both come
-//! through here, so a figure means the same in both.
+//! From mergeable totals to report figures: one `ComponentReport` per component, the
+//! turns (shares, waterfall, interruptions, kept records) and the sessions. The live
+//! report (`build`) and the merged one (`merge`) both come through here, so a figure
+//! means the same in both.
 
 use super::stats::latency_stats;
-use crate::aggregate::ComponentTotals;
+use super::TURNS_PER_SEC_TARGET;
+use crate::aggregate::{ComponentTotals, TurnTotals};
 use crate::model::histogram::encode_histogram;
 use crate::model::*;
+use crate::record::turn_log::{SAMPLE, SLOWEST};
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 
@@ -125,30 +128,42 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     }
 }
 
-/// Turn count and each stage's share of turn time, from the turn component's whole
-/// time and each stage's time inside turns; sets each stage's `turn_share_pct`.
+/// Turn count, each stage's share of turn time (from the turn component's whole time
+/// and each stage's time inside turns; sets each stage's `turn_share_pct`), the
+/// waterfall, interruptions and the kept records.
 pub(crate) fn turn_report(
     inputs: &[ComponentInput],
+    turns: &TurnTotals,
     components: &mut IndexMap<String, ComponentReport>,
 ) -> Option<TurnReport> {
     let turn = inputs.iter().find(|c| c.kind == Kind::Turn)?;
     let total_ns = turn.totals.turn_ns;
-    if total_ns == 0 {
+    if total_ns == 0 && turns.is_empty() {
         return None;
     }
     let mut shares = IndexMap::new();
-    for c in inputs
-        .iter()
-        .filter(|c| c.kind != Kind::Turn && c.totals.turn_ns > 0)
-    {
-        let pct = c.totals.turn_ns as f64 * 100.0 / total_ns as f64;
-        shares.insert(c.name.clone(), pct);
-        if let Some(r) = components.get_mut(&c.name) {
-            r.turn_share_pct = Some(pct);
+    if total_ns > 0 {
+        for c in inputs
+            .iter()
+            .filter(|c| c.kind != Kind::Turn && c.totals.turn_ns > 0)
+        {
+            let pct = c.totals.turn_ns as f64 * 100.0 / total_ns as f64;
+            shares.insert(c.name.clone(), pct);
+            if let Some(r) = components.get_mut(&c.name) {
+                r.turn_share_pct = Some(pct);
+            }
         }
     }
     // Every counted turn is one E2E sample and adds its whole time to `turn_ns`.
     let count = turn.totals.latency.len();
+    let e2e = latency_stats(&turn.totals.latency);
+    let mut waterfall = waterfall(turns);
+    let (records, p50, p95) = select_records(&turns.records, e2e.median, e2e.p95);
+    if let Some(w) = waterfall.as_mut() {
+        w.p50_turn = p50;
+        w.p95_turn = p95;
+    }
+    let started = turns.waterfall_turns + turns.interrupted_before_response;
     Some(TurnReport {
         count,
         mean_turn_ms: total_ns as f64 / count.max(1) as f64 / 1e6,
@@ -156,20 +171,220 @@ pub(crate) fn turn_report(
         // Set by `assess`, which works on re-read reports too.
         shares_sum_pct: 0.0,
         shares_overlap: false,
+        waterfall,
+        interruptions: Interruptions {
+            count: turns.interrupted,
+            before_response: turns.interrupted_before_response,
+            rate_pct: if started > 0 {
+                turns.interrupted as f64 * 100.0 / started as f64
+            } else {
+                0.0
+            },
+            latency: latency_stats(&turns.interruption_latency),
+            histogram: encode_histogram(&turns.interruption_latency),
+        },
+        records,
+        records_kept: RecordsKept {
+            slowest: SLOWEST as u64,
+            sample: SAMPLE as u64,
+            of_turns: started,
+        },
     })
 }
 
-/// Every component's report, in input order, and the turns (components that never
-/// recorded anything are left out).
+/// The waterfall across turns: each part's per-turn figures and share of the summed
+/// E2E, ordered by where the part sits in the turn (mean offset).
+fn waterfall(t: &TurnTotals) -> Option<Waterfall> {
+    if t.waterfall_turns == 0 {
+        return None;
+    }
+    let share = |ns: u64| {
+        if t.e2e_ns > 0 {
+            ns as f64 * 100.0 / t.e2e_ns as f64
+        } else {
+            0.0
+        }
+    };
+    let mut parts: Vec<WaterfallPart> = t
+        .parts
+        .iter()
+        .map(|p| WaterfallPart {
+            name: p.name.clone(),
+            kind: p.kind,
+            component: p.component.clone(),
+            after: p.after.clone(),
+            before: p.before.clone(),
+            turns_with: p.turns_with,
+            share_pct: share(p.total_ns),
+            per_turn: latency_stats(&p.per_turn),
+            total_ns: p.total_ns,
+            offset_ns: p.offset_ns,
+            histogram: encode_histogram(&p.per_turn),
+        })
+        .collect();
+    let mean_offset = |p: &WaterfallPart| p.offset_ns as f64 / p.turns_with.max(1) as f64;
+    parts.sort_by(|a, b| {
+        mean_offset(a)
+            .total_cmp(&mean_offset(b))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Some(Waterfall {
+        turns: t.waterfall_turns,
+        mean_e2e_ms: t.e2e_ns as f64 / t.waterfall_turns as f64 / 1e6,
+        total_e2e_ns: t.e2e_ns,
+        shares_sum_pct: parts.iter().map(|p| p.share_pct).sum(),
+        parts,
+        p50_turn: None,
+        p95_turn: None,
+    })
+}
+
+/// The records a report shows, from the kept candidates: the `SLOWEST` slowest by E2E,
+/// up to `SAMPLE` of those kept as the sample (spread evenly when several reports
+/// bring more), and the candidate nearest the E2E P50 and P95 (their ids returned).
+/// Slowest first; turns interrupted before their response last.
+fn select_records(
+    candidates: &[TurnRecord],
+    p50_ms: f64,
+    p95_ms: f64,
+) -> (Vec<TurnRecord>, Option<u64>, Option<u64>) {
+    let mut all: Vec<TurnRecord> = Vec::new();
+    for r in candidates {
+        let same = |x: &TurnRecord| {
+            x.id == r.id && x.session == r.session && x.started_at_sec == r.started_at_sec
+        };
+        match all.iter_mut().find(|x| same(x)) {
+            Some(x) => {
+                for k in &r.kept_as {
+                    if !x.kept_as.contains(k) {
+                        x.kept_as.push(*k);
+                    }
+                }
+            }
+            None => all.push(r.clone()),
+        }
+    }
+    let mut keep = vec![false; all.len()];
+    let mut tags: Vec<Vec<KeptAs>> = vec![Vec::new(); all.len()];
+    let mut by_e2e: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].e2e_ms.is_some())
+        .collect();
+    by_e2e.sort_by(|&a, &b| {
+        let (x, y) = (all[a].e2e_ms.unwrap_or(0.0), all[b].e2e_ms.unwrap_or(0.0));
+        y.total_cmp(&x).then(all[a].id.cmp(&all[b].id))
+    });
+    for &i in by_e2e.iter().take(SLOWEST) {
+        keep[i] = true;
+        tags[i].push(KeptAs::Slowest);
+    }
+    let sampled: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].kept_as.contains(&KeptAs::Sample))
+        .collect();
+    let step = sampled.len() as f64 / SAMPLE.min(sampled.len()).max(1) as f64;
+    for k in 0..SAMPLE.min(sampled.len()) {
+        let i = sampled[(k as f64 * step) as usize];
+        keep[i] = true;
+        tags[i].push(KeptAs::Sample);
+    }
+    let mut nearest = |target: f64, tag: KeptAs| {
+        let i = *by_e2e.iter().min_by(|&&a, &&b| {
+            let d = |i: usize| (all[i].e2e_ms.unwrap_or(0.0) - target).abs();
+            d(a).total_cmp(&d(b)).then(all[a].id.cmp(&all[b].id))
+        })?;
+        keep[i] = true;
+        tags[i].push(tag);
+        Some(all[i].id)
+    };
+    let p50 = nearest(p50_ms, KeptAs::P50);
+    let p95 = nearest(p95_ms, KeptAs::P95);
+    let mut out: Vec<TurnRecord> = all
+        .into_iter()
+        .zip(tags)
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((mut r, t), _)| {
+            r.kept_as = t;
+            r
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let e = |r: &TurnRecord| r.e2e_ms.unwrap_or(f64::NEG_INFINITY);
+        e(b).total_cmp(&e(a)).then(a.id.cmp(&b.id))
+    });
+    (out, p50, p95)
+}
+
+/// Sessions: how many, at once, turns per second over them, each one's E2E beside
+/// the pooled figure (severities and budgets are `assess`'s).
+pub(crate) fn sessions_report(
+    t: &TurnTotals,
+    components: &IndexMap<String, ComponentReport>,
+) -> Option<SessionsReport> {
+    let (_, turn) = components.iter().find(|(_, c)| c.kind == Kind::Turn)?;
+    Some(SessionsReport {
+        opened: t.sessions_opened,
+        peak_concurrent: t.peak_concurrent_sessions,
+        tracked: t.sessions.len() as u64,
+        max_tracked: t.max_tracked_sessions,
+        untracked: t.untracked_sessions,
+        turns_without_session: t.turns_without_session,
+        turns_per_sec: turn.throughput_per_sec,
+        turns_per_sec_target: TURNS_PER_SEC_TARGET,
+        throughput_severity: Severity::Good,
+        pooled_e2e_p95_ms: turn.latency.p95,
+        e2e_target_ms: turn.target_ms,
+        sessions: t
+            .sessions
+            .iter()
+            .map(|s| {
+                let e2e = latency_stats(&s.e2e);
+                SessionReport {
+                    id: s.id.clone(),
+                    turns: s.turns,
+                    interrupted: s.interrupted,
+                    turns_per_sec: if s.active_sec > 0.0 {
+                        e2e.count as f64 / s.active_sec
+                    } else {
+                        0.0
+                    },
+                    e2e,
+                    severity: Severity::Good,
+                    active_sec: s.active_sec,
+                    open: s.open,
+                    histogram: encode_histogram(&s.e2e),
+                }
+            })
+            .collect(),
+        budgets: Vec::new(),
+    })
+}
+
+/// Every component's report, in input order, the turns and the sessions (components
+/// that never recorded anything are left out).
 pub(crate) fn components(
     inputs: &[ComponentInput],
+    turn_totals: &TurnTotals,
     sample_rate: f64,
-) -> (IndexMap<String, ComponentReport>, Option<TurnReport>) {
+) -> Figures {
     let mut components: IndexMap<String, ComponentReport> = inputs
         .iter()
         .filter(|c| !c.totals.is_empty())
         .map(|c| (c.name.clone(), component_report(c, sample_rate)))
         .collect();
-    let turns = turn_report(inputs, &mut components);
-    (components, turns)
+    let turns = turn_report(inputs, turn_totals, &mut components);
+    let sessions = turns
+        .as_ref()
+        .and_then(|_| sessions_report(turn_totals, &components));
+    Figures {
+        components,
+        turns,
+        sessions,
+    }
+}
+
+/// The figures of a report, before `assess` judges them.
+pub(crate) struct Figures {
+    pub(crate) components: IndexMap<String, ComponentReport>,
+    pub(crate) turns: Option<TurnReport>,
+    pub(crate) sessions: Option<SessionsReport>,
 }

@@ -18,10 +18,20 @@
 //! - GPUs: every input's devices are kept with their own samples (a device name gets
 //!   `(input N)` when more than one input has GPU data); per-component GPU figures are
 //!   sample-weighted means and maxima;
+//! - turns: each waterfall part's per-turn histogram and exact sums add (a part
+//!   missing from an input counts 0 for each of its turns), so part percentiles and
+//!   shares of delay are those of one report holding every turn; interruption latency
+//!   and each session's E2E histogram add (sessions of the same id are one session);
+//!   the peak of concurrent sessions adds (processes side by side); the kept turns
+//!   are chosen again from the inputs' kept turns (the slowest exactly; the sample
+//!   spread over the inputs' samples; the P50 and P95 turns the kept turns nearest
+//!   the merged percentiles);
 //! - `run.merged_from` is the number of processes behind the report.
 
 use super::figures::{self, ComponentInput};
-use crate::aggregate::{self, ComponentTotals, MemoryTotals};
+use crate::aggregate::{
+    self, ComponentTotals, MemoryTotals, PartTotals, SessionTotals, TurnTotals,
+};
 use crate::model::histogram::decode_histogram;
 use crate::model::*;
 use hdrhistogram::Histogram;
@@ -94,7 +104,18 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         return Err(MergeError::Empty);
     };
     let mut merged: IndexMap<String, (ComponentInput, &Path)> = IndexMap::new();
+    let mut turns = TurnTotals {
+        max_tracked_sessions: 0,
+        ..TurnTotals::default()
+    };
     for (path, r) in inputs {
+        turns
+            .merge(&turn_totals_of(path, r)?)
+            .map_err(|source| MergeError::Totals {
+                path: path.clone(),
+                name: "turn".into(),
+                source,
+            })?;
         for (name, c) in &r.components {
             let totals = totals_of(path, name, c, r)?;
             match merged.get_mut(name) {
@@ -143,7 +164,11 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         }
     }
     let inputs_merged: Vec<ComponentInput> = merged.into_values().map(|(c, _)| c).collect();
-    let (components, turns) = figures::components(&inputs_merged, first.run.sample_rate);
+    let figures::Figures {
+        components,
+        turns,
+        sessions,
+    } = figures::components(&inputs_merged, &turns, first.run.sample_rate);
     let programs: Vec<&str> = inputs.iter().map(|(_, r)| r.run.program.as_str()).collect();
     let mut report = Report {
         schema: SCHEMA.to_string(),
@@ -159,6 +184,7 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         lang: first.lang,
         components,
         turns,
+        sessions,
         bottlenecks: Vec::new(),
         recommendations: Vec::new(),
         findings: Vec::new(),
@@ -274,6 +300,75 @@ fn totals_of(
         },
         (None, None) => MemoryTotals::default(),
     };
+    Ok(t)
+}
+
+/// The turn totals a report stands for (its waterfall, interruptions, sessions and
+/// kept turns), every histogram checked against the count the report states.
+fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
+    let mut t = TurnTotals {
+        max_tracked_sessions: 0,
+        ..TurnTotals::default()
+    };
+    if let Some(turns) = &r.turns {
+        if let Some(w) = &turns.waterfall {
+            t.waterfall_turns = w.turns;
+            t.e2e_ns = w.total_e2e_ns;
+            for p in &w.parts {
+                t.parts.push(PartTotals {
+                    name: p.name.clone(),
+                    kind: p.kind,
+                    component: p.component.clone(),
+                    after: p.after.clone(),
+                    before: p.before.clone(),
+                    per_turn: histogram(
+                        path,
+                        "turn",
+                        "a waterfall part histogram",
+                        &p.histogram,
+                        w.turns,
+                    )?,
+                    total_ns: p.total_ns,
+                    offset_ns: p.offset_ns,
+                    turns_with: p.turns_with,
+                });
+            }
+        }
+        let i = &turns.interruptions;
+        t.interrupted = i.count;
+        t.interrupted_before_response = i.before_response;
+        t.interruption_latency = histogram(
+            path,
+            "turn",
+            "the interruption histogram",
+            &i.histogram,
+            i.latency.count,
+        )?;
+        t.records = turns.records.clone();
+    }
+    if let Some(s) = &r.sessions {
+        t.sessions_opened = s.opened;
+        t.peak_concurrent_sessions = s.peak_concurrent;
+        t.untracked_sessions = s.untracked;
+        t.turns_without_session = s.turns_without_session;
+        t.max_tracked_sessions = s.max_tracked;
+        for x in &s.sessions {
+            t.sessions.push(SessionTotals {
+                id: x.id.clone(),
+                e2e: histogram(
+                    path,
+                    &x.id,
+                    "a session's E2E histogram",
+                    &x.histogram,
+                    x.e2e.count,
+                )?,
+                turns: x.turns,
+                interrupted: x.interrupted,
+                active_sec: x.active_sec,
+                open: x.open,
+            });
+        }
+    }
     Ok(t)
 }
 

@@ -10,6 +10,7 @@ pub mod compare;
 mod figures;
 pub(crate) mod gpu;
 pub mod merge;
+mod sessions;
 pub mod stats;
 pub mod targets;
 
@@ -28,6 +29,10 @@ pub const LEAK_CERTAIN_MB: f64 = 200.0;
 const ERROR_RATE_WARNING: f64 = 0.05;
 /// The pipeline's throughput budget: turns (requests) per second over all sessions.
 pub const TURNS_PER_SEC_TARGET: f64 = 5.0;
+/// Memory budget of one session, MB (4 GB).
+pub const SESSION_MEMORY_MB: f64 = 4096.0;
+/// GPU memory budget of one session, MB (6 GB).
+pub const SESSION_GPU_MEMORY_MB: f64 = 6144.0;
 /// Frame rate a frame component must hold at its P95 frame time (25 FPS avatar).
 pub const FPS_TARGET: f64 = 25.0;
 /// Below this frame rate at P95 the frame rate is critical.
@@ -68,7 +73,11 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
             }
         })
         .collect();
-    let (components, turns) = figures::components(&inputs, cfg.sample_rate);
+    let figures::Figures {
+        components,
+        turns,
+        sessions,
+    } = figures::components(&inputs, &snap.turns, cfg.sample_rate);
     let mut report = Report {
         schema: SCHEMA.to_string(),
         timestamp: chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -76,6 +85,7 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
         lang: cfg.lang,
         components,
         turns,
+        sessions,
         bottlenecks: Vec::new(),
         recommendations: Vec::new(),
         findings: Vec::new(),
@@ -104,17 +114,37 @@ pub fn assess(report: &mut Report) {
         // Past 100 % (with room for rounding): some stage ran inside another.
         t.shares_overlap = t.shares_sum_pct > 100.5;
     }
-    let top_stages = report
+    // The stages to start with: the largest shares of delay (the waterfall's, which add
+    // up to 100 %), else of turn time; a stream's tail or a gap among them gets a hint.
+    let (top_stages, turn_hints) = report
         .turns
         .as_ref()
         .map(|t| {
-            let mut v: Vec<_> = t.shares_pct.iter().collect();
-            v.sort_by(|a, b| b.1.total_cmp(a.1));
-            v.iter()
-                .take(3)
-                .map(|(n, p)| format!("{n} {p:.0}%"))
+            let mut v: Vec<(&String, f64, PartKind)> = match &t.waterfall {
+                Some(w) => w
+                    .parts
+                    .iter()
+                    .map(|p| (&p.name, p.share_pct, p.kind))
+                    .collect(),
+                None => t
+                    .shares_pct
+                    .iter()
+                    .map(|(n, p)| (n, *p, PartKind::Stage))
+                    .collect(),
+            };
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            v.truncate(3);
+            let top = v
+                .iter()
+                .map(|(n, p, _)| format!("{n} {p:.0}%"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ");
+            let hints: String = v
+                .iter()
+                .filter_map(|(n, p, k)| advice::waterfall_hint(n, *k, *p, lang))
+                .map(|h| format!("; {h}"))
+                .collect();
+            (top, hints)
         })
         .unwrap_or_default();
     for (name, c) in report.components.iter_mut() {
@@ -145,7 +175,11 @@ pub fn assess(report: &mut Report) {
                     c.severity,
                     lang,
                 ),
-                recommendation: advice::latency_recommendation(name, fam, lang, &top_stages),
+                recommendation: if fam == Family::Turn {
+                    advice::latency_recommendation(name, fam, lang, &top_stages) + &turn_hints
+                } else {
+                    advice::latency_recommendation(name, fam, lang, &top_stages)
+                },
             });
         }
         let calls = c.counts.samples + c.counts.errors;
@@ -190,6 +224,7 @@ pub fn assess(report: &mut Report) {
     }
     gpu::check(&mut report.gpu);
     findings.extend(gpu::findings(&report.gpu, lang));
+    findings.extend(sessions::assess(report));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.bottlenecks = findings.iter().map(|f| f.message.clone()).collect();
     report.recommendations = Vec::new();

@@ -15,6 +15,7 @@ pub mod histogram;
 mod lang;
 mod report;
 mod resources;
+mod sessions;
 mod turns;
 mod verdict;
 
@@ -28,5 +29,9 @@ pub use report::{Report, RunInfo, SCHEMA};
 pub use resources::{
     GpuChecks, GpuDevice, GpuPoint, GpuReport, GpuThresholds, MemoryPoint, MemoryReport,
 };
-pub use turns::TurnReport;
+pub use sessions::{BudgetBasis, BudgetResource, SessionBudget, SessionReport, SessionsReport};
+pub use turns::{
+    Interruptions, KeptAs, PartKind, RecordsKept, TurnOutcome, TurnRecord, TurnReport, Waterfall,
+    WaterfallPart,
+};
 pub use verdict::{Finding, FindingKind, LeakVerdict, Severity};

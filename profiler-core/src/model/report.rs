@@ -3,6 +3,7 @@
 use super::component::ComponentReport;
 use super::lang::Lang;
 use super::resources::{GpuReport, MemoryReport};
+use super::sessions::SessionsReport;
 use super::turns::TurnReport;
 use super::verdict::Finding;
 use indexmap::IndexMap;
@@ -27,6 +28,10 @@ pub struct Report {
     /// Turn shares and counts, when turns were marked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turns: Option<TurnReport>,
+    /// Sessions (conversations), throughput over them and the per-session budgets,
+    /// when turns were marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionsReport>,
     /// One line per finding, in the report's language (seed format).
     pub bottlenecks: Vec<String>,
     /// One recommendation per finding, in the report's language.

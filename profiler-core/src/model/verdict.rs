@@ -48,6 +48,10 @@ pub enum FindingKind {
     GpuUtilisation,
     /// GPU temperature over the throttling threshold.
     GpuTemperature,
+    /// Memory over the per-session budget (4 GB).
+    SessionMemory,
+    /// GPU memory over the per-session budget (6 GB).
+    SessionGpuMemory,
 }
 
 /// One bottleneck with its recommendation.

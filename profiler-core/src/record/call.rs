@@ -5,7 +5,7 @@
 use super::component::ComponentState;
 use super::context::{mem_bit, swap_alloc_component, CONTEXT};
 use super::shard::{with_cell, Cell};
-use super::turn::TurnRef;
+use super::turn::{TurnRef, NO_SLOT};
 use super::{clock, mode, probe, settings, site::Site};
 
 /// How a call ended.
@@ -23,6 +23,8 @@ pub struct Call {
     comp: Option<&'static ComponentState>,
     start: u64,
     turn: Option<TurnRef>,
+    /// The call's interval in its turn (`NO_SLOT`: none).
+    turn_slot: u32,
     /// RSS and VMS (bytes) read at `begin` when this call samples memory; 0 otherwise.
     mem_before: (u64, u64),
     /// Allocation context to restore (sync calls only), plus one; 0: untouched.
@@ -37,6 +39,7 @@ impl Call {
         comp: None,
         start: 0,
         turn: None,
+        turn_slot: NO_SLOT,
         mem_before: (0, 0),
         alloc_restore: 0,
         running: false,
@@ -111,6 +114,9 @@ impl Call {
                 self.read_memory_before(c.id);
             }
             self.start = clock::now();
+            if let Some(t) = &self.turn {
+                self.turn_slot = t.begin_call(c.id, self.start);
+            }
         }
     }
 
@@ -138,10 +144,15 @@ impl Call {
             let start = self.start;
             let mem = self.mem_before;
             let running = self.running;
+            let turn = self.turn.take();
+            // Ended after its turn was interrupted: cancelled, never a (fast) sample.
+            let cut = turn.as_ref().is_some_and(|t| t.interrupted_by(end));
             with_cell(c.id, |cell| {
                 count_ended(cell, running);
                 if outcome == Outcome::Error {
                     cell.errors.add(1);
+                } else if cut {
+                    cell.cancelled.add(1);
                 } else if c.take_warmup() {
                     cell.warmup_excluded.add(1);
                 } else {
@@ -149,7 +160,8 @@ impl Call {
                     account_memory(c, cell, ns, mem);
                 }
             });
-            if let Some(t) = self.turn.take() {
+            if let Some(t) = turn {
+                t.end_call(self.turn_slot, end);
                 t.add_stage(c.id, ns);
             }
         }
@@ -171,6 +183,7 @@ impl Call {
             comp,
             start: self.start,
             turn: self.turn.take(),
+            turn_slot: self.turn_slot,
             mem_before: self.mem_before,
             running: self.running,
         })
@@ -190,6 +203,8 @@ pub(crate) struct StreamParts {
     pub(crate) comp: &'static ComponentState,
     pub(crate) start: u64,
     pub(crate) turn: Option<TurnRef>,
+    /// The call's interval in its turn.
+    pub(crate) turn_slot: u32,
     pub(crate) mem_before: (u64, u64),
     /// The running count the stream's end must close.
     pub(crate) running: bool,
@@ -248,6 +263,9 @@ impl Call {
     #[inline(never)]
     fn dropped_unfinished(&mut self, c: &'static ComponentState) {
         self.restore_alloc();
+        if let Some(t) = self.turn.take() {
+            t.end_call(self.turn_slot, clock::now());
+        }
         let panicking = std::thread::panicking();
         let running = self.running;
         with_cell(c.id, |cell| {

@@ -6,14 +6,16 @@
 //! Files, leaves first: `clock`, `context` (what this thread is inside of), `slots`
 //! (lazily filled arrays), `histogram` (single-writer HDR buckets), `mode` (the global
 //! switch), `probe` (memory reads), `component` (the registry), `settings` (the
-//! configuration in force), `shard` (per-thread cells), `alloc`, `site`, `turn`,
-//! `call`, `future`, `stream`.
+//! configuration in force), `shard` (per-thread cells), `alloc`, `site`, `waterfall`
+//! (a turn's critical path), `turn_log` (what ended turns leave), `turn`,
+//! `conversation`, `call`, `future`, `stream`.
 
 pub(crate) mod alloc;
 pub(crate) mod call;
 pub(crate) mod clock;
 pub(crate) mod component;
 pub(crate) mod context;
+pub(crate) mod conversation;
 pub(crate) mod future;
 pub(crate) mod histogram;
 pub(crate) mod mode;
@@ -24,10 +26,13 @@ pub(crate) mod site;
 pub(crate) mod slots;
 pub(crate) mod stream;
 pub(crate) mod turn;
+pub(crate) mod turn_log;
+pub(crate) mod waterfall;
 
 pub use alloc::CountingAllocator;
 pub use clock::install as install_clock;
 pub use component::ComponentMeta;
+pub use conversation::Conversation;
 pub use settings::{active as active_config, set_active as configure};
 pub use turn::{InTurn, Turn, TurnScope};
 

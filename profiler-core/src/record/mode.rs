@@ -31,6 +31,11 @@ pub(crate) fn is_uninit(m: u8) -> bool {
     m & !FLAGS == UNINIT
 }
 
+/// Whether the mode `m` is plainly off (set, and not on or sampled).
+pub(crate) fn is_off(m: u8) -> bool {
+    m & !FLAGS == OFF
+}
+
 /// Decides for a call under mode `m` (already set): on, sampled or off.
 pub(crate) fn admit(m: u8) -> bool {
     match m & !FLAGS {

@@ -3,6 +3,10 @@
 //! and item count. Dropped before its first item: cancelled, no sample. Dropped after
 //! it: the first-item sample stands (the user saw it), the stream counts as cancelled
 //! and adds no total time.
+//!
+//! Inside a turn, the stream's interval (start, first item, end) is the turn's; a
+//! first item after the turn's interruption is no sample (cancelled), an end after it
+//! is a cancelled stream; a response stream's drop or end closes the interruption.
 
 use super::call::{account_memory, count_ended, Call, StreamParts};
 use super::component::ComponentState;
@@ -20,6 +24,12 @@ struct Measure {
     comp: &'static ComponentState,
     start: u64,
     turn: Option<TurnRef>,
+    /// The stream's interval in its turn.
+    turn_slot: u32,
+    /// A response stream of its turn (its close may end an interruption).
+    response: bool,
+    /// The first item came after the turn's interruption: nothing more is recorded.
+    cut: bool,
     items: u64,
     /// Memory read when the call began (0: not read); the delta spans the whole stream.
     mem_before: (u64, u64),
@@ -42,17 +52,20 @@ pin_project! {
     impl<S> PinnedDrop for FirstItem<S> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(m) = this.measure.take() {
+            if let Some(mut m) = this.measure.take() {
                 if !m.ended {
                     with_cell(m.comp.id, |cell| {
                         count_ended(cell, m.running);
                         if m.items == 0 {
                             cell.cancelled.add(1);
-                        } else if !m.warmup {
+                        } else if !m.warmup && !m.cut {
                             cell.streams_cancelled.add(1);
                             cell.items.add(m.items);
                         }
                     });
+                    if let Some(t) = m.turn.take() {
+                        close_in_turn(&t, m.turn_slot, m.response);
+                    }
                 }
             }
         }
@@ -66,7 +79,10 @@ impl<S> FirstItem<S> {
         let measure = call.into_parts().map(|p: StreamParts| Measure {
             comp: p.comp,
             start: p.start,
+            response: p.turn.as_ref().is_some_and(|t| t.stream_opened(p.comp.id)),
             turn: p.turn,
+            turn_slot: p.turn_slot,
+            cut: false,
             mem_before: p.mem_before,
             items: 0,
             warmup: false,
@@ -115,11 +131,30 @@ impl<S: Stream> Stream for FirstItem<S> {
     }
 }
 
+/// Leaves the turn a stream belongs to: its interval ends, and a response stream closes.
+#[cold]
+fn close_in_turn(t: &TurnRef, slot: u32, response: bool) {
+    let now = clock::now();
+    t.end_call(slot, now);
+    if response {
+        t.response_closed(now);
+    }
+}
+
 #[cold]
 fn first_item(m: &mut Measure) {
     let now = clock::now();
     let ns = clock::nanos_between(m.start, now);
     let (comp, start) = (m.comp, m.start);
+    if let Some(t) = &m.turn {
+        t.stream_first(m.turn_slot, now);
+        if t.interrupted_by(now) {
+            // After the interruption: cancelled, never a sample.
+            m.cut = true;
+            let _ = with_cell(comp.id, |cell| cell.cancelled.add(1));
+            return;
+        }
+    }
     m.warmup = with_cell(comp.id, |cell| {
         if comp.take_warmup() {
             cell.warmup_excluded.add(1);
@@ -145,9 +180,18 @@ fn end(m: &mut Measure) {
         first_item(m);
     }
     let (comp, items, warmup, running, mem) = (m.comp, m.items, m.warmup, m.running, m.mem_before);
+    // Ended after its turn was interrupted: a cancelled stream, no whole-stream sample.
+    let cut = m.turn.as_ref().is_some_and(|t| t.interrupted_by(now));
+    let unrecorded = m.cut || warmup;
     with_cell(comp.id, |cell| {
         count_ended(cell, running);
-        if !warmup {
+        if unrecorded {
+            return;
+        }
+        if cut {
+            cell.streams_cancelled.add(1);
+            cell.items.add(items);
+        } else {
             cell.stream_total.record(ns);
             cell.streams_completed.add(1);
             cell.items.add(items);
@@ -156,6 +200,10 @@ fn end(m: &mut Measure) {
         }
     });
     if let Some(t) = m.turn.take() {
+        t.end_call(m.turn_slot, now);
+        if m.response {
+            t.response_closed(now);
+        }
         t.add_stage(m.comp.id, ns);
     }
 }

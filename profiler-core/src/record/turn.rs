@@ -1,35 +1,75 @@
 //! Turns: one question-answer round. Stage calls started while a turn is current
 //! (on this thread, or inside `Turn::scope`) add their time to it; the turn's E2E
 //! latency runs from its start to the first item of its response stream.
+//!
+//! Each stage call of a turn also leaves its interval (start, first item, end) in a
+//! small mutex-protected list of the turn: a call outside any turn never touches it, and
+//! a call inside one takes that turn's lock twice (begin and end), never a global one.
+//! When the turn ends, its critical path (`waterfall`) is computed from the list and
+//! handed to the turn log.
+//!
+//! Interruption (barge-in): `Turn::interrupt` marks the moment. Calls of the turn that
+//! end after the mark are counted as cancelled, never as latency samples (a stage
+//! that stops early on a cancel token would otherwise look fast); a response item after
+//! the mark is no response. The interruption latency runs from the mark to the moment
+//! the last response stream open at or after it was dropped or ended.
 
 use super::component::{self, ComponentState, Registration};
-use super::context::CONTEXT;
+use super::context::{uncharged, CONTEXT};
 use super::shard::with_cell;
+use super::turn_log::{self, OpenSession, TurnEnd};
+use super::waterfall::{critical_path, Interval};
 use super::{clock, mode, settings};
-use crate::model::{Kind, Source};
+use crate::model::{Kind, Source, TurnOutcome};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
 /// Stage ids below this are summed in atomics; later ones in a small list.
 const FAST_STAGES: usize = 64;
+/// Stage calls of one turn whose intervals are kept (later ones run beside a path
+/// that is already long; the waterfall still sums to the E2E, as gaps).
+const MAX_INTERVALS: usize = 512;
+/// A call's interval slot when it has none.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
 
 /// Component name of turns.
 pub const TURN_COMPONENT: &str = "turn";
 /// Default component whose first stream item ends a turn's E2E latency.
 pub const DEFAULT_RESPONSE: &str = "tts";
 
+static NEXT_TURN: AtomicU64 = AtomicU64::new(1);
+
+/// What the turn's lock guards.
+#[derive(Default)]
+struct Inner {
+    intervals: Vec<Interval>,
+    /// `Some(counted)` once the turn ended (`counted`: not a warm-up turn).
+    ended: Option<bool>,
+    /// Interruption latency measured before the turn ended.
+    interruption_ns: Option<u64>,
+    /// The interruption latency was taken (it is taken once).
+    interruption_taken: bool,
+}
+
 pub(crate) struct TurnState {
+    id: u64,
     start: u64,
     /// Component id whose first item is the response (u32::MAX: not registered yet).
     response: AtomicU32,
     response_name: String,
     first_response: AtomicU64,
+    /// Raw time of `interrupt()` (0: not interrupted).
+    interrupted_at: AtomicU64,
+    /// Response streams of this turn not yet dropped or ended.
+    open_responses: AtomicU32,
+    session: Option<Arc<OpenSession>>,
     stages: [AtomicU64; FAST_STAGES],
     more_stages: Mutex<Vec<(u32, u64)>>,
+    inner: Mutex<Inner>,
 }
 
 impl TurnState {
@@ -52,6 +92,16 @@ impl TurnState {
         let _ = self
             .first_response
             .compare_exchange(0, at.max(1), Relaxed, Relaxed);
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the turn was interrupted at or before raw time `at`.
+    fn interrupted_by(&self, at: u64) -> bool {
+        let mark = self.interrupted_at.load(Relaxed);
+        mark != 0 && at >= mark
     }
 }
 
@@ -86,16 +136,116 @@ impl TurnRef {
         self.0.add_stage(id, ns);
     }
 
-    /// A stream of component `id` yielded its first item at raw time `at`.
-    pub(crate) fn first_item(&self, id: u32, at: u64) {
+    /// A call of component `comp` began at raw time `start`: its interval slot, or
+    /// `NO_SLOT` when it cannot be on the path (it began after the response or the
+    /// interruption, or the turn is over).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn begin_call(&self, comp: u32, start: u64) -> u32 {
+        let s = &self.0;
+        let responded = s.first_response.load(Relaxed);
+        if (responded != 0 && responded <= start) || s.interrupted_by(start) {
+            return NO_SLOT;
+        }
+        let mut inner = s.inner();
+        if inner.ended.is_some() || inner.intervals.len() >= MAX_INTERVALS {
+            return NO_SLOT;
+        }
+        // The list's growth is the profiler's, not the stage's allocation.
+        uncharged(|| {
+            inner.intervals.push(Interval {
+                comp,
+                start,
+                first: 0,
+                end: 0,
+            })
+        });
+        inner.intervals.len() as u32 - 1
+    }
+
+    /// The call in `slot` ended (or was dropped) at raw time `end`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn end_call(&self, slot: u32, end: u64) {
+        if slot == NO_SLOT {
+            return;
+        }
+        if let Some(iv) = self.0.inner().intervals.get_mut(slot as usize) {
+            iv.end = end.max(iv.start).max(1);
+        }
+    }
+
+    /// The stream in `slot` yielded its first item at raw time `at`.
+    #[cold]
+    pub(crate) fn stream_first(&self, slot: u32, at: u64) {
+        if slot == NO_SLOT {
+            return;
+        }
+        if let Some(iv) = self.0.inner().intervals.get_mut(slot as usize) {
+            iv.first = at.max(iv.start).max(1);
+        }
+    }
+
+    /// Whether the turn was interrupted at or before raw time `at` (calls ending then
+    /// are cancelled, not samples).
+    #[inline(always)]
+    pub(crate) fn interrupted_by(&self, at: u64) -> bool {
+        self.0.interrupted_by(at)
+    }
+
+    /// Whether component `id` is this turn's response.
+    fn is_response(&self, id: u32) -> bool {
         let mut response = self.0.response.load(Relaxed);
         if response == u32::MAX {
             // The response stream registered after this turn began: resolve it by name.
             response = component::lookup(&self.0.response_name).unwrap_or(u32::MAX);
             self.0.response.store(response, Relaxed);
         }
-        if id == response {
+        id == response
+    }
+
+    /// A stream of component `id` yielded its first item at raw time `at`.
+    pub(crate) fn first_item(&self, id: u32, at: u64) {
+        if self.is_response(id) && !self.0.interrupted_by(at) {
             self.0.mark_response(at);
+        }
+    }
+
+    /// A stream of component `id` was created in this turn: whether it is a response
+    /// stream (then `response_closed` must follow).
+    #[cold]
+    pub(crate) fn stream_opened(&self, id: u32) -> bool {
+        let response = self.is_response(id);
+        if response {
+            self.0.open_responses.fetch_add(1, Relaxed);
+        }
+        response
+    }
+
+    /// A response stream was dropped or ended at raw time `at`: when it was the last
+    /// one open after an interruption, the interruption latency is taken.
+    #[cold]
+    pub(crate) fn response_closed(&self, at: u64) {
+        let s = &self.0;
+        if s.open_responses.fetch_sub(1, Relaxed) != 1 {
+            return;
+        }
+        let mark = s.interrupted_at.load(Relaxed);
+        if mark == 0 || at < mark {
+            return;
+        }
+        let ns = clock::nanos_between(mark, at);
+        let mut inner = s.inner();
+        if std::mem::replace(&mut inner.interruption_taken, true) {
+            return;
+        }
+        match inner.ended {
+            None => inner.interruption_ns = Some(ns),
+            Some(true) => {
+                drop(inner);
+                turn_log::late_interruption(s.id, ns);
+            }
+            Some(false) => {}
         }
     }
 }
@@ -125,6 +275,15 @@ fn turn_component() -> Option<&'static ComponentState> {
     })
 }
 
+/// Whether turns are recorded at all (profiling on or sampled, the turn component
+/// not filtered out): sessions are opened only then.
+pub(crate) fn turns_recorded() -> bool {
+    if mode::is_uninit(mode::load()) {
+        settings::active();
+    }
+    !mode::is_off(mode::load()) && turn_component().is_some_and(|c| c.enabled.load(Relaxed))
+}
+
 /// One question-answer round (see the module docs). Dropping it ends the turn.
 ///
 /// ```
@@ -149,27 +308,38 @@ impl Turn {
 
     /// Starts a turn whose response is the first item of component `response`'s stream.
     pub fn with_response(response: &str) -> Turn {
+        Self::begin(response, None)
+    }
+
+    /// Starts a turn in `session` (see `Conversation`).
+    pub(crate) fn begin(response: &str, session: Option<Arc<OpenSession>>) -> Turn {
+        const OFF: Turn = Turn {
+            state: None,
+            comp: None,
+        };
         let m = mode::load();
         if m != mode::ON && !settings::admit_slow(m) {
-            return Turn {
-                state: None,
-                comp: None,
-            };
+            return OFF;
         }
         let comp = turn_component().filter(|c| c.enabled.load(Relaxed));
         let Some(comp) = comp else {
-            return Turn {
-                state: None,
-                comp: None,
-            };
+            return OFF;
         };
         let state = TurnState {
+            id: NEXT_TURN.fetch_add(1, Relaxed),
             start: clock::now(),
             response: AtomicU32::new(component::lookup(response).unwrap_or(u32::MAX)),
             response_name: response.to_string(),
             first_response: AtomicU64::new(0),
+            interrupted_at: AtomicU64::new(0),
+            open_responses: AtomicU32::new(0),
+            session,
             stages: [const { AtomicU64::new(0) }; FAST_STAGES],
             more_stages: Mutex::new(Vec::new()),
+            inner: Mutex::new(Inner {
+                intervals: Vec::with_capacity(8),
+                ..Inner::default()
+            }),
         };
         Turn {
             state: Some(Arc::new(state)),
@@ -177,10 +347,32 @@ impl Turn {
         }
     }
 
+    /// The turn's number in this process (from 1, in start order), as in the report's
+    /// per-turn records; 0 when the turn is not recorded (profiling off or sampled out).
+    pub fn id(&self) -> u64 {
+        self.state.as_ref().map_or(0, |s| s.id)
+    }
+
     /// Marks the first response now (when no response stream marks it).
     pub fn respond(&self) {
         if let Some(s) = &self.state {
-            s.mark_response(clock::now());
+            let now = clock::now();
+            if !s.interrupted_by(now) {
+                s.mark_response(now);
+            }
+        }
+    }
+
+    /// Marks that the user interrupted this turn now (barge-in). Call it when the
+    /// interruption is detected, before cancelling the response: the interruption
+    /// latency runs from here to the response stream being dropped. Calls of the turn
+    /// that end after this are counted as cancelled; a turn interrupted before its
+    /// response has no E2E sample. Only the first mark counts.
+    pub fn interrupt(&self) {
+        if let Some(s) = &self.state {
+            let _ = s
+                .interrupted_at
+                .compare_exchange(0, clock::now().max(1), Relaxed, Relaxed);
         }
     }
 
@@ -211,42 +403,84 @@ impl Drop for Turn {
         let (Some(state), Some(comp)) = (self.state.take(), self.comp) else {
             return;
         };
-        let end = clock::now();
-        let total = clock::nanos_between(state.start, end);
-        // A turn that ended without a response item: E2E is the whole turn.
-        let mut first = state.first_response.load(Relaxed);
-        if first == 0 {
-            first = end;
-        }
-        let e2e = clock::nanos_between(state.start, first);
-        let mut stages: Vec<(u32, u64)> = state
-            .stages
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (i as u32, a.load(Relaxed)))
-            .filter(|(_, ns)| *ns > 0)
-            .collect();
-        stages.extend(
-            state
-                .more_stages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .copied(),
-        );
-        with_cell(comp.id, |cell| {
-            if comp.take_warmup() {
-                cell.warmup_excluded.add(1);
-                return;
-            }
-            cell.sample(state.start, first, e2e);
-            cell.stream_total.record(total);
-            cell.turn_ns.add(total);
-            for (id, ns) in &stages {
-                let _ = with_cell(*id, |stage| stage.turn_ns.add(*ns));
-            }
-        });
+        // What the turn's end allocates is the profiler's, whatever call it ends in.
+        uncharged(|| end_turn(&state, comp));
     }
+}
+
+#[cold]
+fn end_turn(state: &TurnState, comp: &'static ComponentState) {
+    let end = clock::now();
+    let total = clock::nanos_between(state.start, end);
+    let mark = state.interrupted_at.load(Relaxed);
+    let first = state.first_response.load(Relaxed);
+    let outcome = match (mark != 0, first != 0) {
+        (false, true) => TurnOutcome::Responded,
+        (false, false) => TurnOutcome::NoResponse,
+        (true, true) => TurnOutcome::Interrupted,
+        (true, false) => TurnOutcome::InterruptedBeforeResponse,
+    };
+    // The E2E ends at the response; a turn that ended without one: the whole turn; one
+    // interrupted before it has no E2E, and its path runs to the interruption.
+    let until = match outcome {
+        TurnOutcome::Responded | TurnOutcome::Interrupted => first,
+        TurnOutcome::NoResponse => end,
+        TurnOutcome::InterruptedBeforeResponse => mark,
+    };
+    let e2e = (outcome != TurnOutcome::InterruptedBeforeResponse)
+        .then(|| clock::nanos_between(state.start, until));
+    let mut stages: Vec<(u32, u64)> = state
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i as u32, a.load(Relaxed)))
+        .filter(|(_, ns)| *ns > 0)
+        .collect();
+    stages.extend(
+        state
+            .more_stages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied(),
+    );
+    let counted = with_cell(comp.id, |cell| {
+        if comp.take_warmup() {
+            cell.warmup_excluded.add(1);
+            return false;
+        }
+        let Some(e2e) = e2e else {
+            // Interrupted before the response: a cancelled turn, no sample.
+            cell.cancelled.add(1);
+            return true;
+        };
+        cell.sample(state.start, until, e2e);
+        cell.stream_total.record(total);
+        cell.turn_ns.add(total);
+        for (id, ns) in &stages {
+            let _ = with_cell(*id, |stage| stage.turn_ns.add(*ns));
+        }
+        true
+    })
+    .unwrap_or(false);
+    let (intervals, interruption_ns) = {
+        let mut inner = state.inner();
+        inner.ended = Some(counted);
+        (std::mem::take(&mut inner.intervals), inner.interruption_ns)
+    };
+    if !counted {
+        return;
+    }
+    let segments = critical_path(state.start, until, &intervals, clock::nanos_between);
+    turn_log::turn_ended(TurnEnd {
+        id: state.id,
+        session: state.session.as_ref().map(|s| (&s.id, s.slot)),
+        started: state.start,
+        e2e_ns: e2e,
+        outcome,
+        segments,
+        interruption_ns,
+    });
 }
 
 /// Guard of [`Turn::enter`]: restores the previous current turn when dropped.

@@ -1,7 +1,7 @@
 //! A comparison (`analyse::compare`) as a table for people and as JSON for CI. The
 //! verdicts and changes are the comparison's own; nothing is judged here.
 
-use crate::analyse::compare::{Comparison, Status};
+use crate::analyse::compare::{Comparison, Pair, Status, TurnComparison};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -65,6 +65,9 @@ pub fn table(c: &Comparison) -> String {
             )
         })
         .collect();
+    if let Some(t) = &c.turns {
+        turns_table(&mut o, t);
+    }
     let _ = writeln!(o);
     if found.is_empty() {
         let _ = writeln!(o, "No regression over {} %.", fmt_num(c.threshold_pct));
@@ -79,6 +82,75 @@ pub fn table(c: &Comparison) -> String {
         );
     }
     o
+}
+
+/// The word of a waterfall row: it explains, it does not fail the comparison.
+fn change_word(s: Status) -> &'static str {
+    match s {
+        Status::Regression => "slower",
+        Status::Improved => "faster",
+        s => s.word(),
+    }
+}
+
+/// The turns' waterfall part by part, then interruptions and sessions.
+fn turns_table(o: &mut String, t: &TurnComparison) {
+    let width = t
+        .parts
+        .iter()
+        .map(|r| r.part.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let _ = writeln!(
+        o,
+        "\nturn waterfall (where the E2E change went; explains, never fails the comparison):"
+    );
+    let _ = writeln!(
+        o,
+        "{:<width$}  {:>10} {:>10} {:>8}  {:>9} {:>9} {:>9}  change",
+        "part", "base share", "cur share", "Δ pp", "base P95", "cur P95", "Δ ms"
+    );
+    let _ = writeln!(o, "{}", "-".repeat(width + 78));
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}%"));
+    let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let signed = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:+.2}"));
+    for r in &t.parts {
+        let _ = writeln!(
+            o,
+            "{:<width$}  {:>10} {:>10} {:>8}  {:>9} {:>9} {:>9}  {}",
+            r.part,
+            pct(r.share_pct.base),
+            pct(r.share_pct.current),
+            r.share_pct
+                .delta()
+                .map_or("-".into(), |d| format!("{d:+.1}")),
+            num(r.p95_ms.base),
+            num(r.p95_ms.current),
+            signed(r.p95_ms.delta()),
+            change_word(r.status)
+        );
+    }
+    let both = |p: &Pair, unit: &str, decimals: usize| {
+        let one = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.decimals$}{unit}"));
+        format!("{} -> {}", one(p.base), one(p.current))
+    };
+    let _ = writeln!(
+        o,
+        "interrupted turns: {}; stopped after (P95): {}",
+        both(&t.interruption_rate_pct, "%", 1),
+        both(&t.interruption_p95_ms, " ms", 2)
+    );
+    let _ = writeln!(
+        o,
+        "sessions: peak concurrent {}; turns/s {}",
+        both(&t.peak_concurrent_sessions, "", 0),
+        both(&t.turns_per_sec, "", 2)
+    );
+}
+
+fn pair_json(p: &Pair) -> Value {
+    json!({ "base": p.base, "current": p.current, "delta": p.delta() })
 }
 
 /// The comparison as one JSON object, for CI.
@@ -108,5 +180,18 @@ pub fn to_json(c: &Comparison) -> Value {
         "threshold_pct": c.threshold_pct,
         "regressions": c.regressions().count(),
         "rows": rows,
+        "turns": c.turns.as_ref().map(|t| json!({
+            "parts": t.parts.iter().map(|r| json!({
+                "part": r.part,
+                "share_pct": pair_json(&r.share_pct),
+                "p50_ms": pair_json(&r.p50_ms),
+                "p95_ms": pair_json(&r.p95_ms),
+                "change": change_word(r.status),
+            })).collect::<Vec<_>>(),
+            "interruption_rate_pct": pair_json(&t.interruption_rate_pct),
+            "interruption_p95_ms": pair_json(&t.interruption_p95_ms),
+            "turns_per_sec": pair_json(&t.turns_per_sec),
+            "peak_concurrent_sessions": pair_json(&t.peak_concurrent_sessions),
+        })),
     })
 }

@@ -105,6 +105,27 @@ struct Words {
     turns: &'static str,
     shares: &'static str,
     overlap: &'static str,
+    waterfall: &'static str,
+    waterfall_note: &'static str,
+    part: &'static str,
+    share: &'static str,
+    interruptions: &'static str,
+    of_turns: &'static str,
+    before_response: &'static str,
+    stopped_after: &'static str,
+    slowest: &'static str,
+    p50_turn: &'static str,
+    p95_turn: &'static str,
+    sessions: &'static str,
+    opened: &'static str,
+    concurrent: &'static str,
+    turns_per_sec: &'static str,
+    pooled: &'static str,
+    turns_word: &'static str,
+    untracked: &'static str,
+    no_session: &'static str,
+    memory_budget: &'static str,
+    gpu_budget: &'static str,
     process_memory: &'static str,
     baseline: &'static str,
     peak: &'static str,
@@ -152,6 +173,27 @@ const EN: Words = Words {
     turns: "Turns",
     shares: "share of turn time",
     overlap: "streaming stages overlap (one runs inside another), so shares add up past 100%",
+    waterfall: "E2E waterfall",
+    waterfall_note: "parts on the critical path; they add up to each turn's E2E",
+    part: "part",
+    share: "share of delay",
+    interruptions: "interruptions",
+    of_turns: "of",
+    before_response: "before the response",
+    stopped_after: "the response stopped after",
+    slowest: "slowest turns",
+    p50_turn: "P50 turn",
+    p95_turn: "P95 turn",
+    sessions: "Sessions",
+    opened: "opened",
+    concurrent: "concurrent at peak",
+    turns_per_sec: "turns/s over all sessions",
+    pooled: "pooled",
+    turns_word: "turns",
+    untracked: "not tracked one by one (bound reached)",
+    no_session: "turns outside any session",
+    memory_budget: "memory per session",
+    gpu_budget: "GPU memory per session",
     process_memory: "Process memory",
     baseline: "baseline",
     peak: "peak",
@@ -199,6 +241,27 @@ const KO: Words = Words {
     turns: "턴",
     shares: "턴 시간 비중",
     overlap: "스트리밍 단계가 겹쳐 실행되어 비중 합계가 100%를 넘음",
+    waterfall: "E2E 워터폴",
+    waterfall_note: "임계 경로 구간; 각 턴의 E2E와 합이 같음",
+    part: "구간",
+    share: "지연 비중",
+    interruptions: "끼어들기",
+    of_turns: "/",
+    before_response: "응답 전",
+    stopped_after: "응답 중단까지",
+    slowest: "가장 느린 턴",
+    p50_turn: "P50 턴",
+    p95_turn: "P95 턴",
+    sessions: "세션",
+    opened: "시작",
+    concurrent: "최대 동시",
+    turns_per_sec: "전체 세션 초당 턴",
+    pooled: "전체",
+    turns_word: "턴",
+    untracked: "개별 추적 안 함 (상한 도달)",
+    no_session: "세션 밖 턴",
+    memory_budget: "세션당 메모리",
+    gpu_budget: "세션당 GPU 메모리",
     process_memory: "프로세스 메모리",
     baseline: "기준선",
     peak: "최대",
@@ -263,6 +326,11 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
         if t.shares_overlap {
             let _ = writeln!(o, "  • {} ({:.0}%)", w.overlap, t.shares_sum_pct);
         }
+        turn_details(&mut o, w, t);
+    }
+    if let Some(s) = &r.sessions {
+        let pooled = r.components.values().find(|c| c.kind == Kind::Turn);
+        sessions(&mut o, w, s, pooled);
     }
     if let Some(m) = &r.memory {
         let mark = Mark::of_leak(m.leak);
@@ -406,6 +474,166 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
             "  {}: {}  {}: {}  {}: {}",
             w.errors, n.errors, w.cancelled, n.cancelled, w.warmup, n.warmup_excluded
         );
+    }
+}
+
+/// How many slow turns the console lists (the JSON keeps more).
+const SLOWEST_SHOWN: usize = 5;
+
+/// The waterfall (a line per part), interruptions, the P50/P95 turns and the slowest.
+fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
+    if let Some(wf) = &t.waterfall {
+        let _ = writeln!(
+            o,
+            "  • {} ({} {}, {} {:.2}ms; {}):",
+            w.waterfall, wf.turns, w.samples, w.mean, wf.mean_e2e_ms, w.waterfall_note
+        );
+        let width = wf
+            .parts
+            .iter()
+            .map(|p| p.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(w.part.chars().count());
+        let share_w = w.share.chars().count().max(7);
+        let _ = writeln!(
+            o,
+            "      {:<width$}  {:>share_w$}  {:>9}  {:>9}",
+            w.part, w.share, "P50 ms", "P95 ms"
+        );
+        let pct = |v: f64| format!("{v:.1}%");
+        for p in &wf.parts {
+            let _ = writeln!(
+                o,
+                "      {:<width$}  {:>share_w$}  {:>9.2}  {:>9.2}",
+                p.name,
+                pct(p.share_pct),
+                p.per_turn.median,
+                p.per_turn.p95
+            );
+        }
+        let _ = writeln!(
+            o,
+            "      {:<width$}  {:>share_w$}",
+            w.total,
+            pct(wf.shares_sum_pct)
+        );
+        let exemplar = |label: &str, id: Option<u64>| {
+            let r = t.records.iter().find(|r| Some(r.id) == id)?;
+            Some(format!(
+                "{label} #{} ({:.2}ms)",
+                r.id,
+                r.e2e_ms.unwrap_or(0.0)
+            ))
+        };
+        let marked: Vec<String> = [
+            exemplar(w.p50_turn, wf.p50_turn),
+            exemplar(w.p95_turn, wf.p95_turn),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !marked.is_empty() {
+            let _ = writeln!(o, "  • {}", marked.join(", "));
+        }
+    }
+    let i = &t.interruptions;
+    if i.count > 0 {
+        let started = t.records_kept.of_turns;
+        let mut line = format!(
+            "  • {}: {} {} {started} ({:.1}%), {} {}",
+            w.interruptions, i.count, w.of_turns, i.rate_pct, i.before_response, w.before_response
+        );
+        if i.latency.count > 0 {
+            line.push_str(&format!(
+                "; {} P50 {:.2}ms / P95 {:.2}ms",
+                w.stopped_after, i.latency.median, i.latency.p95
+            ));
+        }
+        let _ = writeln!(o, "{line}");
+    }
+    let slowest: Vec<&TurnRecord> = t
+        .records
+        .iter()
+        .filter(|r| r.kept_as.contains(&KeptAs::Slowest))
+        .take(SLOWEST_SHOWN)
+        .collect();
+    if !slowest.is_empty() {
+        let _ = writeln!(o, "  • {}:", w.slowest);
+        for r in slowest {
+            let parts: Vec<String> = r
+                .waterfall
+                .iter()
+                .map(|(n, ms)| format!("{n} {ms:.1}"))
+                .collect();
+            let outcome = match r.outcome {
+                TurnOutcome::Responded => "",
+                TurnOutcome::NoResponse => " no_response",
+                TurnOutcome::Interrupted => " interrupted",
+                TurnOutcome::InterruptedBeforeResponse => " interrupted_before_response",
+            };
+            let _ = writeln!(
+                o,
+                "      #{:<4} {:<12} {:>9.2}ms{outcome}  {}",
+                r.id,
+                r.session.as_deref().unwrap_or("-"),
+                r.e2e_ms.unwrap_or(0.0),
+                parts.join(" · ")
+            );
+        }
+    }
+}
+
+/// Sessions: how many, turns per second, E2E P95 per session beside the pooled one,
+/// and the per-session budgets.
+fn sessions(o: &mut String, w: &Words, s: &SessionsReport, pooled: Option<&ComponentReport>) {
+    let _ = writeln!(
+        o,
+        "\n【{}】 {} {}, {} {}",
+        w.sessions, s.opened, w.opened, s.peak_concurrent, w.concurrent
+    );
+    let _ = writeln!(
+        o,
+        "  • {}: {:.2} ({} {:.0}) {}",
+        w.turns_per_sec,
+        s.turns_per_sec,
+        w.target,
+        s.turns_per_sec_target,
+        Mark::of(s.throughput_severity).symbol()
+    );
+    let pooled_mark = pooled.map_or("", |c| Mark::of(c.severity).symbol());
+    let mut line = format!(
+        "  • E2E P95: {} {:.2}ms {pooled_mark}",
+        w.pooled, s.pooled_e2e_p95_ms
+    );
+    for x in &s.sessions {
+        line.push_str(&format!(
+            " | {} {:.2}ms {} ({} {})",
+            x.id,
+            x.e2e.p95,
+            Mark::of(x.severity).symbol(),
+            x.turns,
+            w.turns_word
+        ));
+    }
+    let _ = writeln!(o, "{line}");
+    if s.untracked > 0 {
+        let _ = writeln!(o, "  • {} {}", s.untracked, w.untracked);
+    }
+    if s.turns_without_session > 0 {
+        let _ = writeln!(o, "  • {}: {}", w.no_session, s.turns_without_session);
+    }
+    for b in &s.budgets {
+        let label = match b.resource {
+            BudgetResource::Memory => w.memory_budget,
+            BudgetResource::GpuMemory => w.gpu_budget,
+        };
+        let mark = if b.measured_mb.is_some() {
+            Mark::of(b.severity).symbol()
+        } else {
+            "-"
+        };
+        let _ = writeln!(o, "  • {label}: {mark} {}", b.note);
     }
 }
 

@@ -6,7 +6,10 @@
 //! - `memory_<ts>.png` (`memory`): process RSS and VMS over time, with the baseline
 //!   taken after warm-up;
 //! - `gpu_<ts>.png` (`gpu`): utilisation, VRAM and temperature over time per device
-//!   (only when the report has GPU samples).
+//!   (only when the report has GPU samples);
+//! - `waterfall_<ts>.png` (`waterfall`): the turns' E2E as stacked critical-path parts
+//!   (mean, P50 and P95 turn) against the E2E target, beside the latency chart (only
+//!   when turns were marked).
 //!
 //! They share their colours, words and font (`style`, `font`) and their legends and
 //! title (`legend`). Text is drawn from DejaVu Sans compiled into the binary, so no
@@ -26,6 +29,7 @@ mod memory;
 mod style;
 #[cfg(test)]
 mod tests;
+mod waterfall;
 
 pub use font::{FontError, NoHangulFont};
 
@@ -95,6 +99,9 @@ pub fn write_all(
     }
     if gpu::gpu_devices(report).next().is_some() {
         charts.push(("gpu", gpu::draw_gpu));
+    }
+    if report.turns.as_ref().is_some_and(|t| t.waterfall.is_some()) {
+        charts.push(("waterfall", waterfall::draw_waterfall));
     }
     if charts.is_empty() {
         return Ok(Vec::new());

@@ -106,6 +106,14 @@ pub(super) struct Words {
     pub(super) cpu_bound: &'static str,
     pub(super) throttling: &'static str,
     pub(super) vram_shortage: &'static str,
+    pub(super) waterfall_title: &'static str,
+    pub(super) turns: &'static str,
+    pub(super) mean_turn: &'static str,
+    pub(super) p50_turn: &'static str,
+    pub(super) p95_turn: &'static str,
+    pub(super) shares_total: &'static str,
+    pub(super) e2e_target: &'static str,
+    pub(super) share_of_delay: &'static str,
 }
 
 pub(super) const EN: Words = Words {
@@ -137,6 +145,14 @@ pub(super) const EN: Words = Words {
     cpu_bound: "below it, likely CPU-bound",
     throttling: "throttling",
     vram_shortage: "of total: shortage",
+    waterfall_title: "Turn E2E waterfall: the critical path, parts adding up to the E2E",
+    turns: "turns",
+    mean_turn: "mean turn",
+    p50_turn: "P50 turn",
+    p95_turn: "P95 turn",
+    shares_total: "shares of delay add up to",
+    e2e_target: "E2E target",
+    share_of_delay: "Share of delay",
 };
 
 pub(super) const KO: Words = Words {
@@ -168,6 +184,14 @@ pub(super) const KO: Words = Words {
     cpu_bound: "미만이면 CPU 병목 가능",
     throttling: "스로틀링",
     vram_shortage: "전체 대비: 메모리 부족",
+    waterfall_title: "턴 E2E 워터폴: 임계 경로 구간의 합 = E2E",
+    turns: "턴",
+    mean_turn: "평균 턴",
+    p50_turn: "P50 턴",
+    p95_turn: "P95 턴",
+    shares_total: "지연 비중 합계",
+    e2e_target: "E2E 목표",
+    share_of_delay: "지연 비중",
 };
 
 /// A latency in ms with as many decimals as its size deserves.

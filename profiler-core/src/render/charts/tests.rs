@@ -117,7 +117,8 @@ pub(crate) fn interview_report(lang: Lang) -> Report {
         duration_sec: 120.0,
         lang,
         components,
-        turns: None,
+        turns: Some(turns()),
+        sessions: None,
         bottlenecks: vec![],
         recommendations: vec![],
         findings: vec![],
@@ -164,6 +165,57 @@ pub(crate) fn interview_report(lang: Lang) -> Report {
     report
 }
 
+/// Turns of the interview: a waterfall of four parts and the kept P50 and P95 turns.
+fn turns() -> TurnReport {
+    let part = |name: &str, kind: PartKind, component: Option<&str>, mean: f64, share: f64| {
+        WaterfallPart {
+            name: name.into(),
+            kind,
+            component: component.map(str::to_string),
+            share_pct: share,
+            per_turn: LatencyStats {
+                count: 400,
+                mean,
+                ..LatencyStats::default()
+            },
+            turns_with: 400,
+            ..WaterfallPart::default()
+        }
+    };
+    let record = |id: u64, parts: [f64; 4]| TurnRecord {
+        id,
+        e2e_ms: Some(parts.iter().sum()),
+        waterfall: ["gap:start->stt", "stt", "llm", "tts"]
+            .into_iter()
+            .map(str::to_string)
+            .zip(parts)
+            .collect(),
+        ..TurnRecord::default()
+    };
+    TurnReport {
+        count: 400,
+        waterfall: Some(Waterfall {
+            turns: 400,
+            mean_e2e_ms: 400.0,
+            parts: vec![
+                part("gap:start->stt", PartKind::Gap, None, 40.0, 10.0),
+                part("stt", PartKind::Stage, Some("stt"), 60.0, 15.0),
+                part("llm", PartKind::Stage, Some("llm"), 180.0, 45.0),
+                part("tts", PartKind::Stage, Some("tts"), 120.0, 30.0),
+            ],
+            shares_sum_pct: 100.0,
+            p50_turn: Some(7),
+            p95_turn: Some(9),
+            ..Waterfall::default()
+        }),
+        records: vec![
+            record(9, [50.0, 70.0, 400.0, 140.0]),
+            record(7, [40.0, 60.0, 170.0, 115.0]),
+        ],
+        ..TurnReport::default()
+    }
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("profiler-charts-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -199,7 +251,8 @@ fn every_chart_is_a_valid_png_of_sensible_size() {
         [
             "latency_20261121_140307.png",
             "memory_20261121_140307.png",
-            "gpu_20261121_140307.png"
+            "gpu_20261121_140307.png",
+            "waterfall_20261121_140307.png"
         ]
     );
     for p in &paths {
@@ -212,7 +265,7 @@ fn every_chart_is_a_valid_png_of_sensible_size() {
         assert!(size > 20_000, "{}: only {size} bytes", p.display());
     }
     // Nothing but the charts: the temporary files were renamed.
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4);
     if std::env::var_os("PROFILER_KEEP_CHARTS").is_none() {
         std::fs::remove_dir_all(&dir).unwrap();
     } else {
@@ -230,6 +283,7 @@ fn no_gpu_samples_means_no_gpu_chart() {
         ..GpuReport::default()
     };
     report.memory = None;
+    report.turns = None;
     let paths = write_all(&report, &dir, None).unwrap();
     assert_eq!(paths.len(), 1);
     assert!(paths[0]
@@ -240,12 +294,56 @@ fn no_gpu_samples_means_no_gpu_chart() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Pixels of exactly colour `c` in a PNG.
+fn pixels_of(path: &Path, c: (u8, u8, u8)) -> usize {
+    let bytes = std::fs::read(path).unwrap();
+    let mut reader = png::Decoder::new(bytes.as_slice()).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    let step = frame.color_type.samples();
+    buf[..frame.buffer_size()]
+        .chunks(step)
+        .filter(|p| (p[0], p[1], p[2]) == c)
+        .count()
+}
+
+#[test]
+fn the_waterfall_chart_stacks_each_kept_turns_parts_from_the_report() {
+    let dir = scratch("waterfall");
+    let mut report = interview_report(Lang::En);
+    let paths = write_all(&report, &dir, None).unwrap();
+    let chart = paths
+        .iter()
+        .find(|p| p.to_string_lossy().contains("waterfall_"))
+        .unwrap();
+    let (_, three_bars, _) = png_info(chart);
+    // The first stage (stt) in blue, the second (llm) in orange, the gap in grey.
+    let stt = pixels_of(chart, (31, 119, 180));
+    let llm = pixels_of(chart, (255, 127, 14));
+    assert!(stt > 1000 && llm > 1000, "stt {stt}, llm {llm}");
+    // The LLM takes about three times STT's length in each bar.
+    assert!(llm > 2 * stt, "stt {stt}, llm {llm}");
+    assert!(pixels_of(chart, (189, 189, 189)) > 500);
+    // Without the P95 turn among the records: two bars, a shorter chart.
+    std::fs::remove_dir_all(&dir).unwrap();
+    report.turns.as_mut().unwrap().records.retain(|r| r.id != 9);
+    let paths = write_all(&report, &dir, None).unwrap();
+    let chart = paths
+        .iter()
+        .find(|p| p.to_string_lossy().contains("waterfall_"))
+        .unwrap();
+    let (_, two_bars, _) = png_info(chart);
+    assert!(two_bars < three_bars, "{two_bars} vs {three_bars}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_report_with_nothing_to_draw_writes_nothing() {
     let dir = scratch("empty");
     let mut report = interview_report(Lang::En);
     report.components.clear();
     report.memory = None;
+    report.turns = None;
     report.gpu = GpuReport::default();
     assert!(write_all(&report, &dir, None).unwrap().is_empty());
     assert!(!dir.exists());
@@ -268,7 +366,7 @@ fn a_font_without_hangul_is_refused_with_the_reason() {
     assert!(why.contains("cannot read"), "{why}");
     // A Korean report still gets its charts, with English labels.
     let paths = write_all(&interview_report(Lang::Ko), &dir.join("out"), Some(&latin)).unwrap();
-    assert_eq!(paths.len(), 3);
+    assert_eq!(paths.len(), 4);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -285,7 +383,7 @@ fn a_korean_font_found_on_the_system_is_used() {
     assert_eq!(hangul_family(Some(found)), Ok(HANGUL));
     let dir = scratch("ko");
     let paths = write_all(&interview_report(Lang::Ko), &dir, Some(found)).unwrap();
-    assert_eq!(paths.len(), 3);
+    assert_eq!(paths.len(), 4);
     if std::env::var_os("PROFILER_KEEP_CHARTS").is_none() {
         std::fs::remove_dir_all(&dir).unwrap();
     } else {
