@@ -14,8 +14,11 @@ use std::time::{Duration, Instant};
 
 const MS: u64 = 1_000_000;
 
-/// One snapshot of the recorder: (name, labels, value) of every series.
-struct Seen(Vec<(String, Vec<(String, String)>, DebugValue)>);
+/// A series: name, labels, value.
+type Series = (String, Vec<(String, String)>, DebugValue);
+
+/// One snapshot of the recorder: every series.
+struct Seen(Vec<Series>);
 
 impl Seen {
     /// Takes a snapshot (which drains the histograms' values).

@@ -367,7 +367,7 @@ mod tests {
             cooldown_sec: 60.0,
         };
         // Flapping: over for 10 s, under for 10 s, over again...
-        let ms = |t: u64| if (t / 10) % 2 == 0 { 80 } else { 20 };
+        let ms = |t: u64| if (t / 10).is_multiple_of(2) { 80 } else { 20 };
         let alerts = run(&rule, 50.0, ms, 100);
         let crossings: Vec<u64> = alerts
             .iter()
