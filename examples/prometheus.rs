@@ -90,11 +90,12 @@ fn tokens(ttft_ms: f64, n: usize) -> impl Stream<Item = &'static str> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let (env, _) = Config::from_env();
-    // Short windows so the demo reacts within seconds; the defaults are 30 s / 60 s.
+    // A short window so the demo reacts within seconds (a turn takes about 0.8 s); the
+    // defaults are a 30 s window, 20 samples and a 60 s cool-down.
     let _profiler = profiler::init_with(Config {
         alerts: AlertConfig {
-            window_sec: 5,
-            min_samples: 10,
+            window_sec: 10,
+            min_samples: 8,
             cooldown_sec: 10,
             ..env.alerts.clone()
         },
