@@ -6,45 +6,17 @@
 
 mod common;
 
-use common::{call, mock, serial, turn};
+use common::{call, mock, serial, ticks_by_flush, turn, Events};
 use profiler_core::__private::Outcome;
 use profiler_core::analyse::alerts::{Alert, AlertKind};
-use profiler_core::config::{AlertConfig, Config, MetricsConfig};
+use profiler_core::config::{AlertConfig, Config};
 use profiler_core::model::Severity;
 use std::sync::{Arc, Mutex};
-use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing::Level;
+use tracing_subscriber::layer::SubscriberExt;
 
 const MS: u64 = 1_000_000;
 const TICK_NS: u64 = 10_000_000_000;
-
-/// `tracing` events of target `profiler::alerts`: (level, component).
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<(Level, String)>>>);
-
-struct Component(String);
-
-impl Visit for Component {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "component" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl<S: Subscriber> Layer<S> for Events {
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() == "profiler::alerts" {
-            let mut c = Component(String::new());
-            event.record(&mut c);
-            self.0
-                .lock()
-                .unwrap()
-                .push((*event.metadata().level(), c.0));
-        }
-    }
-}
 
 /// The configuration of every test here (set before each: tests share the process).
 fn configure() {
@@ -55,13 +27,7 @@ fn configure() {
             min_samples: 20,
             cooldown_sec: 90,
         },
-        // The process tick is driven by `flush` alone: its own interval never elapses.
-        metrics: MetricsConfig {
-            interval_ms: 24 * 3600 * 1000,
-            ..MetricsConfig::default()
-        },
-        gpu: false,
-        ..Config::default()
+        ..ticks_by_flush()
     });
 }
 
@@ -103,8 +69,14 @@ fn alerts_fire_once_per_crossing_after_recovery_and_cooldown() {
             let mut s = seen.lock().unwrap();
             fired.extend(s.drain(..).map(|a| (tick, a.component.clone(), a.kind)));
             if tick == 4 {
-                let events = events.0.lock().unwrap();
-                assert_eq!(events.as_slice(), [(Level::WARN, "render".to_string())]);
+                let seen = events.of("profiler::alerts");
+                assert_eq!(seen.len(), 1, "{seen:?}");
+                assert_eq!(seen[0].level, Level::WARN);
+                assert_eq!(seen[0].component.as_deref(), Some("render"));
+                assert!(
+                    seen[0].message.contains("over its 50 ms target"),
+                    "{seen:?}"
+                );
             }
         }
     });
@@ -121,8 +93,11 @@ fn alerts_fire_once_per_crossing_after_recovery_and_cooldown() {
     ]
     .map(|(t, c, k)| (t, c.to_string(), k));
     assert_eq!(fired, expected);
-    let events = events.0.lock().unwrap();
-    let levels: Vec<Level> = events.iter().map(|(l, _)| *l).collect();
+    let levels: Vec<Level> = events
+        .of("profiler::alerts")
+        .iter()
+        .map(|e| e.level)
+        .collect();
     assert_eq!(levels, [Level::WARN, Level::INFO, Level::WARN, Level::WARN]);
 }
 

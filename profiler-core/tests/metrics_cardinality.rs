@@ -4,40 +4,13 @@
 
 mod common;
 
-use common::{mock, serial};
+use common::{mock, serial, Events};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use profiler_core::config::{Config, MetricsConfig};
 use profiler_core::live::{names, Live, OTHER};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-
-/// Warnings seen: (target, message).
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<(String, String)>>>);
-
-struct Message(String);
-
-impl Visit for Message {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl<S: Subscriber> Layer<S> for Warnings {
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if *event.metadata().level() == Level::WARN {
-            let mut m = Message(String::new());
-            event.record(&mut m);
-            let target = event.metadata().target().to_string();
-            self.0.lock().unwrap().push((target, m.0));
-        }
-    }
-}
+use tracing::Level;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// `n` spans of foreign code, each naming a component after its request id.
 fn requests(from: usize, n: usize) {
@@ -79,7 +52,7 @@ fn components_from_foreign_spans_fold_into_other_past_the_bound() {
         },
         ..Config::default()
     });
-    let warnings = Warnings::default();
+    let warnings = Events::default();
     let subscriber = tracing_subscriber::registry()
         .with(profiler_core::layer::layer())
         .with(warnings.clone());
@@ -102,12 +75,12 @@ fn components_from_foreign_spans_fold_into_other_past_the_bound() {
         assert_eq!(second.len(), 9, "{second:?}");
         assert_eq!(second[OTHER], 1000);
     });
-    let w = warnings.0.lock().unwrap();
-    let ours: Vec<&(String, String)> = w.iter().filter(|(t, _)| t == "profiler::metrics").collect();
-    assert_eq!(ours.len(), 1, "one warning: {w:?}");
+    let ours = warnings.of("profiler::metrics");
+    assert_eq!(ours.len(), 1, "one warning: {ours:?}");
+    assert_eq!(ours[0].level, Level::WARN);
     assert!(
-        ours[0].1.contains("more than 8 components") && ours[0].1.contains("request-8"),
+        ours[0].message.contains("more than 8 components") && ours[0].message.contains("request-8"),
         "{}",
-        ours[0].1
+        ours[0].message
     );
 }

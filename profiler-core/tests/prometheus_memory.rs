@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{call, serial, spread};
+use common::{call, serial, spread, ticks_by_flush};
 use profiler_core::__private::Outcome;
-use profiler_core::config::{Config, MetricsConfig};
+use profiler_core::config::Config;
 use profiler_core::live::{self, prometheus};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{SocketAddr, TcpListener};
@@ -63,14 +63,9 @@ const MIB: i64 = 1024 * KIB;
 fn a_million_calls_unscraped_keep_memory_bounded() {
     let _serial = serial();
     profiler_core::configure(Config {
-        // Ticks come from `flush` alone; no per-call memory reads (they allocate).
-        metrics: MetricsConfig {
-            interval_ms: 24 * 3600 * 1000,
-            ..MetricsConfig::default()
-        },
+        // No per-call memory reads (they allocate).
         memory_overhead_pct: 0.0,
-        gpu: false,
-        ..Config::default()
+        ..ticks_by_flush()
     });
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

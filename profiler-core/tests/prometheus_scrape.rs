@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{call, serial, spread, stream_call, turn};
+use common::{call, serial, spread, stream_call, ticks_by_flush, turn};
 use profiler_core::__private::{Call, Outcome};
-use profiler_core::config::{Config, MetricsConfig};
 use profiler_core::live::prometheus;
 use profiler_core::model::LatencyStats;
 use prometheus_parse::{HistogramCount, Scrape, Value};
@@ -141,15 +140,8 @@ fn assert_histogram_matches(
 #[test]
 fn a_scrape_over_http_holds_the_reports_counts_and_percentiles() {
     let _serial = serial();
-    profiler_core::configure(Config {
-        // Published by `flush` before the scrape; the interval itself never elapses.
-        metrics: MetricsConfig {
-            interval_ms: 24 * 3600 * 1000,
-            ..MetricsConfig::default()
-        },
-        gpu: false,
-        ..Config::default()
-    });
+    // Published by `flush` right before the scrape.
+    profiler_core::configure(ticks_by_flush());
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let exporter = prometheus::serve(addr).expect("the exporter starts on a free port");
 

@@ -57,6 +57,20 @@ fn buckets(h: &Histogram<u64>) -> Buckets {
         .collect()
 }
 
+/// What `h` gained over `seen` (its previous buckets), and `seen` brought up to date.
+/// A histogram whose count did not change is not walked: an idle component costs
+/// nothing per tick.
+fn gained(h: &Histogram<u64>, seen: &mut Buckets) -> Buckets {
+    let before: u64 = seen.iter().map(|(_, n)| n).sum();
+    if h.len() == before {
+        return Vec::new();
+    }
+    let now = buckets(h);
+    let d = diff(&now, seen);
+    *seen = now;
+    d
+}
+
 /// `now - before`, bucket by bucket (both sorted by value).
 fn diff(now: &Buckets, before: &Buckets) -> Buckets {
     let mut out = Vec::new();
@@ -92,29 +106,21 @@ impl Deltas {
             .zip(self.seen.iter_mut())
             .map(|(c, seen)| {
                 let t = &c.totals;
-                let latency = buckets(&t.latency);
-                let stream_total = buckets(&t.stream_total);
+                let latency = gained(&t.latency, &mut seen.latency);
                 let d = Delta {
-                    latency: diff(&latency, &seen.latency),
-                    stream_total: diff(&stream_total, &seen.stream_total),
-                    samples: 0,
+                    samples: latency.iter().map(|(_, n)| n).sum(),
+                    latency,
+                    stream_total: gained(&t.stream_total, &mut seen.stream_total),
                     errors: sub(t.errors, seen.errors),
                     cancelled: sub(t.cancelled, seen.cancelled),
                     warmup: sub(t.warmup_excluded, seen.warmup),
                     items: sub(t.items, seen.items),
                 };
-                *seen = Seen {
-                    latency,
-                    stream_total,
-                    errors: t.errors,
-                    cancelled: t.cancelled,
-                    warmup: t.warmup_excluded,
-                    items: t.items,
-                };
-                Delta {
-                    samples: d.latency.iter().map(|(_, n)| n).sum(),
-                    ..d
-                }
+                seen.errors = t.errors;
+                seen.cancelled = t.cancelled;
+                seen.warmup = t.warmup_excluded;
+                seen.items = t.items;
+                d
             })
             .collect()
     }

@@ -45,26 +45,25 @@ pub(crate) fn dispatch(alerts: &[Alert]) {
     if alerts.is_empty() {
         return;
     }
+    // One event per alert; the level is part of an event's static metadata.
+    macro_rules! event {
+        ($level:expr, $a:expr) => {
+            tracing::event!(
+                target: "profiler::alerts",
+                $level,
+                component = %$a.component,
+                p95_ms = $a.p95_ms,
+                target_ms = $a.target_ms,
+                samples = $a.samples,
+                "{}",
+                $a.message()
+            )
+        };
+    }
     for a in alerts {
         match a.kind {
-            AlertKind::Crossed => tracing::warn!(
-                target: "profiler::alerts",
-                component = %a.component,
-                p95_ms = a.p95_ms,
-                target_ms = a.target_ms,
-                samples = a.samples,
-                "{}",
-                a.message()
-            ),
-            AlertKind::Recovered => tracing::info!(
-                target: "profiler::alerts",
-                component = %a.component,
-                p95_ms = a.p95_ms,
-                target_ms = a.target_ms,
-                samples = a.samples,
-                "{}",
-                a.message()
-            ),
+            AlertKind::Crossed => event!(tracing::Level::WARN, a),
+            AlertKind::Recovered => event!(tracing::Level::INFO, a),
         }
     }
     // Called without the lock: a callback may register or remove callbacks.

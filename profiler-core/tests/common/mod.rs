@@ -5,9 +5,13 @@
 
 use futures_core::Stream;
 use profiler_core::__private::{measure_sync, Call, FirstItem, Outcome};
+use profiler_core::config::{Config, MetricsConfig};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{self, Layer};
 
 /// A `#[profile]` site: `site!("stt", Latency, Some(100.0), &[("provider", "x")])`.
 #[macro_export]
@@ -128,4 +132,71 @@ pub fn spread(n: usize, lo_ms: f64, hi_ms: f64, seed: u64) -> Vec<u64> {
             ((lo_ms + (hi_ms - lo_ms) * u * u * u) * 1e6) as u64
         })
         .collect()
+}
+
+/// A configuration whose live tick is driven by `profiler_core::live::flush` alone (its
+/// own interval never elapses), without a GPU sampler.
+pub fn ticks_by_flush() -> Config {
+    Config {
+        metrics: MetricsConfig {
+            interval_ms: 24 * 3600 * 1000,
+            ..MetricsConfig::default()
+        },
+        gpu: false,
+        ..Config::default()
+    }
+}
+
+/// One `tracing` event as [`Events`] saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    pub level: Level,
+    pub target: String,
+    pub message: String,
+    /// Its `component` field, if any.
+    pub component: Option<String>,
+}
+
+/// A layer keeping every event it sees.
+#[derive(Clone, Default)]
+pub struct Events(pub Arc<Mutex<Vec<Seen>>>);
+
+impl Events {
+    /// The events of `target` seen so far.
+    pub fn of(&self, target: &str) -> Vec<Seen> {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().filter(|e| e.target == target).cloned().collect()
+    }
+}
+
+struct Fields {
+    message: String,
+    component: Option<String>,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "component" => self.component = Some(format!("{value:?}")),
+            _ => {}
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Events {
+    fn on_event(&self, event: &Event<'_>, _: layer::Context<'_, S>) {
+        let mut f = Fields {
+            message: String::new(),
+            component: None,
+        };
+        event.record(&mut f);
+        let m = event.metadata();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(Seen {
+            level: *m.level(),
+            target: m.target().to_string(),
+            message: f.message,
+            component: f.component,
+        });
+    }
 }
