@@ -1,5 +1,6 @@
-//! A profiling session: `init()` starts the samplers; dropping the guard writes the
-//! end-of-run report through every reporter the configuration asks for
+//! A profiling session: `init()` starts the samplers (and the live metrics and alerts
+//! when `PROFILER_METRICS` / `PROFILER_ALERTS` ask for them); dropping the guard writes
+//! the end-of-run report through every reporter the configuration asks for
 //! (`render::reporters`). `report()` builds one on demand.
 //!
 //! What the session says about itself (a file written, a file that could not be) goes

@@ -3,10 +3,11 @@
 //! publisher or a rolling window receives every sample exactly once, with the value of
 //! its HDR bucket (the bucket's highest equivalent value, as the report's percentiles).
 //!
-//! Invariants: totals only grow (shards are folded, never reset), so a reading's counts
-//! are at least the previous reading's; a count found lower (it cannot be) is taken as
-//! a new start, never as a negative delta. Memory: the previous reading's non-empty
-//! buckets per component, bounded by the spread of latencies, not by calls.
+//! Invariants: totals only grow (shards are folded, never reset) and readings are
+//! taken in order (under the live state's lock), so a reading's counts are at least the
+//! previous reading's; a count found lower (it cannot be) is taken as no growth, so
+//! nothing is ever handed over twice. Memory: the previous reading's non-empty buckets
+//! per component, bounded by the spread of latencies, not by calls.
 
 use crate::aggregate::Snapshot;
 use hdrhistogram::Histogram;
@@ -78,20 +79,12 @@ fn diff(now: &Buckets, before: &Buckets) -> Buckets {
     for &(v, n) in now {
         while b.next_if(|x| x.0 < v).is_some() {}
         let old = b.next_if(|x| x.0 == v).map_or(0, |x| x.1);
-        let d = if n >= old { n - old } else { n };
+        let d = n.saturating_sub(old);
         if d > 0 {
             out.push((v, d));
         }
     }
     out
-}
-
-fn sub(now: u64, before: u64) -> u64 {
-    if now >= before {
-        now - before
-    } else {
-        now
-    }
 }
 
 impl Deltas {
@@ -111,10 +104,10 @@ impl Deltas {
                     samples: latency.iter().map(|(_, n)| n).sum(),
                     latency,
                     stream_total: gained(&t.stream_total, &mut seen.stream_total),
-                    errors: sub(t.errors, seen.errors),
-                    cancelled: sub(t.cancelled, seen.cancelled),
-                    warmup: sub(t.warmup_excluded, seen.warmup),
-                    items: sub(t.items, seen.items),
+                    errors: t.errors.saturating_sub(seen.errors),
+                    cancelled: t.cancelled.saturating_sub(seen.cancelled),
+                    warmup: t.warmup_excluded.saturating_sub(seen.warmup),
+                    items: t.items.saturating_sub(seen.items),
                 };
                 seen.errors = t.errors;
                 seen.cancelled = t.cancelled;

@@ -114,10 +114,12 @@ impl Live {
     /// lowered (already sent to `tracing` and the [`on_alert`] callbacks).
     pub fn tick(&self) -> Vec<Alert> {
         let cfg = settings::active();
-        let snap = aggregate::snapshot();
-        let now_sec = clock::secs_since_epoch(clock::now());
         let upkeep = UPKEEP.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut st = self.state();
+        // Read under the state's lock: two ticks (the background one and a flush) then
+        // see the totals in the order they take deltas of them.
+        let snap = aggregate::snapshot();
+        let now_sec = clock::secs_since_epoch(clock::now());
         let State {
             metrics,
             labels,
