@@ -104,7 +104,7 @@ pub fn turn() -> Turn {
 /// `component`, `kind` and the component's own, bounded (past
 /// `PROFILER_METRICS_MAX_COMPONENTS` components, `component="other"`).
 ///
-/// Switch it on with `PROFILER_METRICS=on` and [`init`](crate::init), or from code:
+/// Switch it on with `PROFILER_METRICS=on` and [`init`], or from code:
 ///
 /// ```no_run
 /// // Any `metrics` recorder, installed first (here: nothing installed, so a no-op).
@@ -145,7 +145,7 @@ pub mod metrics {
 /// });
 /// ```
 ///
-/// `PROFILER_ALERTS=on` with [`init`](crate::init) gives the `tracing` warnings alone.
+/// `PROFILER_ALERTS=on` with [`init`] gives the `tracing` warnings alone.
 pub mod alerts {
     pub use profiler_core::analyse::alerts::{Alert, AlertKind, AlertRule, RECOVER_RATIO};
     pub use profiler_core::live::{on_alert, Subscription};

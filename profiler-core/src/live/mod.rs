@@ -3,7 +3,7 @@
 //! totals and
 //!
 //! - publishes what they gained through the `metrics` facade (`publish`), so any
-//!   recorder the program installs (Prometheus with [`prometheus`], StatsD, its own)
+//!   recorder the program installs (Prometheus with `prometheus`, StatsD, its own)
 //!   sees latency histograms in seconds, call counters and resource gauges, named as
 //!   in [`names`] and labelled within the bounds of `labels`;
 //! - judges each component's rolling P95 against its target (`watch`, with the rule of
@@ -66,7 +66,7 @@ static UPKEEP: Mutex<Option<Arc<Upkeep>>> = Mutex::new(None);
 /// Sets what the installed recorder needs done after each batch of samples a tick hands
 /// it (at most [`UPKEEP_EVERY`]) and at the end of each tick, e.g. `handle.run_upkeep()`
 /// of a Prometheus recorder built by hand, which otherwise buffers every histogram
-/// sample until scraped. [`prometheus::install`] sets it itself.
+/// sample until scraped. `prometheus::install` sets it itself.
 pub fn set_upkeep(f: Option<Arc<dyn Fn() + Send + Sync>>) {
     *UPKEEP.lock().unwrap_or_else(|e| e.into_inner()) = f;
 }
