@@ -178,7 +178,7 @@ fn alert_metrics(
 /// first, and the tick still gets a share (alerts must fire when the program is
 /// overloaded). Its work grows with the samples it hands a recorder (the Prometheus
 /// exporter buffers each one), so it should never take CPU from the calls it measures.
-const LIVE_NICE: i32 = 10;
+pub const LIVE_NICE: i32 = 10;
 
 /// Lowers the calling thread's priority to [`LIVE_NICE`] (Linux; elsewhere nothing).
 fn lower_priority() {
@@ -307,7 +307,8 @@ pub struct Subscription {
 
 /// Calls `f` with every live budget alert (a crossing, then its recovery) until the
 /// returned guard drops, and switches alert checking on meanwhile. `f` runs on the
-/// live thread: keep it short (set a flag, switch a model).
+/// live thread (at low priority, see [`LIVE_NICE`]): keep it short (set a flag, switch
+/// a model); a panic in it is caught.
 pub fn on_alert(f: impl Fn(&Alert) + Send + Sync + 'static) -> Subscription {
     let id = watch::add(f);
     Subscription {
