@@ -17,6 +17,10 @@
 //!   scopes must begin and end on one thread), so it is left out there.
 //! - `stream_item`: per item of a 1000-item `first_item` stream; `stream_call`: per
 //!   one-item stream (call, first item, end), both against the same bare stream.
+//! - `sync_call/profile_metrics`: `profile_only` with a `metrics` recorder installed
+//!   (Prometheus's, without its listener) and the live publisher ticking every 100 ms;
+//!   `publish_tick`: what one tick costs the background thread, per sample it hands
+//!   the recorder (the calls themselves do nothing more when metrics are on).
 //! - `two_threads`: two threads recording into one component at once; criterion's
 //!   throughput (elements/s) against one thread gives the scaling, with bare calls on
 //!   the same threads as the machine's own ceiling.
@@ -37,7 +41,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures::{Stream, StreamExt};
-use profiler::{profile, Config};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use profiler::{profile, Config, MetricsConfig};
 use std::future::Future;
 use std::hint::black_box;
 use std::sync::{Barrier, OnceLock};
@@ -253,6 +258,44 @@ fn with_env_off(f: impl FnOnce()) {
     profiler::configure(Config::default());
 }
 
+/// The process's Prometheus recorder (built without a listener: nothing scrapes), with
+/// its upkeep run by the publisher after each batch, as `metrics::prometheus` sets up.
+fn prometheus_recorder() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // `metrics::prometheus::builder()`'s settings, without its HTTP listener.
+        let mut builder = PrometheusBuilder::new().with_recommended_naming(true);
+        for name in profiler::metrics::names::HISTOGRAMS {
+            builder = builder
+                .set_buckets_for_metric(
+                    Matcher::Full(name.replace('.', "_")),
+                    &profiler::metrics::names::LATENCY_BUCKETS,
+                )
+                .expect("buckets are not empty");
+        }
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).expect("the bench sets the only recorder");
+        profiler::metrics::set_upkeep(Some(std::sync::Arc::new(move || handle.run_upkeep())));
+    });
+}
+
+/// `f` while the live publisher feeds the Prometheus recorder every 100 ms.
+fn with_metrics(f: impl FnOnce()) {
+    prometheus_recorder();
+    profiler::configure(Config {
+        metrics: MetricsConfig {
+            interval_ms: 100,
+            ..MetricsConfig::default()
+        },
+        ..Config::default()
+    });
+    let publishing = profiler::metrics::install();
+    f();
+    drop(publishing);
+    profiler::configure(Config::default());
+}
+
 /// `f` with a fmt layer (writing to a sink) beside the profiler's, as the current
 /// subscriber; the callsites' interest is rebuilt after so later variants see only
 /// the global subscriber again.
@@ -310,6 +353,11 @@ fn sync_call(c: &mut Criterion) {
     g.bench_function("profile_only", |b| {
         b.iter_custom(|n| calls(n, profiled_sync))
     });
+    with_metrics(|| {
+        g.bench_function("profile_metrics", |b| {
+            b.iter_custom(|n| calls(n, profiled_sync))
+        });
+    });
     with_fmt(|| {
         g.bench_function("profile_with_fmt", |b| {
             b.iter_custom(|n| calls(n, profiled_sync))
@@ -357,6 +405,46 @@ fn sync_call(c: &mut Criterion) {
     }
     g.bench_function("tracing_instrument_timing_layer", |b| {
         b.iter_custom(|n| calls(n, traced_sync))
+    });
+    g.finish();
+}
+
+/// Calls recorded between two publisher ticks in `publish_tick`.
+const TICK_SAMPLES: u64 = 10_000;
+
+/// One tick of a publisher feeding the Prometheus recorder, timed, after `TICK_SAMPLES`
+/// untimed calls: the background cost of metrics, per sample handed over (criterion's
+/// throughput, elements = samples).
+fn publish_tick(c: &mut Criterion) {
+    set_up();
+    prometheus_recorder();
+    let live = profiler::metrics::Live::manual(true, false);
+    live.tick(); // what the earlier groups recorded
+    let mut g = c.benchmark_group("publish_tick");
+    g.throughput(Throughput::Elements(TICK_SAMPLES));
+    let ticks = |n: u64, tick: &dyn Fn()| {
+        let mut ticks = Duration::ZERO;
+        for _ in 0..n {
+            for i in 0..TICK_SAMPLES {
+                black_box(profiled_sync(black_box(i)));
+            }
+            let start = Instant::now();
+            tick();
+            ticks += start.elapsed();
+        }
+        ticks
+    };
+    g.bench_function("prometheus", |b| {
+        b.iter_custom(|n| ticks(n, &|| drop(live.tick())))
+    });
+    // The publisher's own share: the same tick into a recorder that keeps nothing.
+    let noop = metrics::NoopRecorder;
+    g.bench_function("noop_recorder", |b| {
+        b.iter_custom(|n| {
+            ticks(n, &|| {
+                metrics::with_local_recorder(&noop, || drop(live.tick()));
+            })
+        })
     });
     g.finish();
 }
@@ -516,5 +604,12 @@ fn two_threads(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sync_call, async_call, streams, two_threads);
+criterion_group!(
+    benches,
+    sync_call,
+    publish_tick,
+    async_call,
+    streams,
+    two_threads
+);
 criterion_main!(benches);

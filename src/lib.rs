@@ -25,7 +25,7 @@
 
 #![deny(missing_docs)]
 
-pub use profiler_core::config::{Config, ConfigWarning, Formats};
+pub use profiler_core::config::{AlertConfig, Config, ConfigWarning, Formats, MetricsConfig};
 pub use profiler_core::model::{Kind, Lang, Report};
 pub use profiler_core::render::ReportError;
 pub use profiler_core::session::{Session, Written};
@@ -101,6 +101,61 @@ pub fn turn() -> Turn {
 /// returns is [`Session`]: a profiling session, not a conversation.)
 pub fn conversation(id: impl Into<String>) -> Conversation {
     Conversation::new(id)
+}
+
+/// Metrics while the program runs, through the [`metrics`](https://docs.rs/metrics)
+/// facade: every component's latency histograms (seconds), call counters, targets, and
+/// process and GPU gauges, published every `PROFILER_METRICS_INTERVAL_MS` into the
+/// recorder the program installed. Names are in [`names`](metrics::names) (OpenTelemetry's
+/// semantic conventions where one exists, a `profiler_` prefix elsewhere); labels are
+/// `component`, `kind` and the component's own, bounded (past
+/// `PROFILER_METRICS_MAX_COMPONENTS` components, `component="other"`).
+///
+/// Switch it on with `PROFILER_METRICS=on` and [`init`], or from code:
+///
+/// ```no_run
+/// // Any `metrics` recorder, installed first (here: nothing installed, so a no-op).
+/// let _metrics = profiler::metrics::install(); // publishes until dropped
+/// ```
+///
+/// With the `prometheus` feature, `profiler::metrics::prometheus::serve(addr)` installs
+/// a Prometheus exporter on `addr` and publishes into it.
+pub mod metrics {
+    pub use profiler_core::live::{
+        flush, names, set_upkeep, Live, LiveGuard, MAX_LABELS, OTHER, UPKEEP_EVERY,
+    };
+
+    #[cfg(feature = "prometheus")]
+    pub use profiler_core::live::prometheus;
+
+    /// Publishes through the `metrics` facade until the guard drops (see the module
+    /// docs); install your recorder first.
+    pub fn install() -> LiveGuard {
+        profiler_core::live::install_metrics()
+    }
+}
+
+/// Live budget alerts: when a component's rolling P95 (over
+/// `PROFILER_ALERT_WINDOW_SEC`, once `PROFILER_ALERT_MIN_SAMPLES` samples are in the
+/// window) crosses its target, a `tracing` warning (target `profiler::alerts`) and your
+/// callbacks fire once; again only after it recovered (to 90 % of the target), and at
+/// most once per `PROFILER_ALERT_COOLDOWN_SEC`. Turn E2E latency is a component too.
+///
+/// ```no_run
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// static SHED_LOAD: AtomicBool = AtomicBool::new(false);
+///
+/// let _alerts = profiler::alerts::on_alert(|a| {
+///     if a.component == "llm" {
+///         SHED_LOAD.store(a.kind == profiler::alerts::AlertKind::Crossed, Ordering::Relaxed);
+///     }
+/// });
+/// ```
+///
+/// `PROFILER_ALERTS=on` with [`init`] gives the `tracing` warnings alone.
+pub mod alerts {
+    pub use profiler_core::analyse::alerts::{Alert, AlertKind, AlertRule, RECOVER_RATIO};
+    pub use profiler_core::live::{on_alert, Subscription};
 }
 
 #[doc(hidden)]

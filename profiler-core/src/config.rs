@@ -16,6 +16,13 @@
 //! | `PROFILER_MEMORY_OVERHEAD_PCT` | per-call memory reads' share of a component's time, 0 to 100 (0: never) | 1 |
 //! | `PROFILER_REPORT_INTERVAL_SEC` | periodic report dumps, 1 to 86400 (0: off) | off |
 //! | `PROFILER_CHART_FONT` | a TTF/OTF file with Hangul for Korean charts | searched |
+//! | `PROFILER_METRICS` | on/off: publish through the `metrics` facade | off |
+//! | `PROFILER_METRICS_INTERVAL_MS` | publishing (and alert checking) interval, 100 to 60000 | 1000 |
+//! | `PROFILER_METRICS_MAX_COMPONENTS` | component series before the rest fold into `other`, 1 to 4096 | 64 |
+//! | `PROFILER_ALERTS` | on/off: live budget alerts | off |
+//! | `PROFILER_ALERT_WINDOW_SEC` | rolling window of the alert P95, 1 to 3600 | 30 |
+//! | `PROFILER_ALERT_MIN_SAMPLES` | samples a window needs before it is judged, 1 to 1000000 | 20 |
+//! | `PROFILER_ALERT_COOLDOWN_SEC` | least time between two alerts of one component, 0 to 86400 | 60 |
 //!
 //! An invalid value never stops the host program: the default is used and one line
 //! on stderr names the variable and what it accepts.
@@ -45,6 +52,56 @@ impl Default for Formats {
             json: true,
             console: true,
             charts: true,
+        }
+    }
+}
+
+/// Publishing through the `metrics` facade (see `live`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricsConfig {
+    /// Publish while the session runs (`PROFILER_METRICS`).
+    pub enabled: bool,
+    /// Milliseconds between two publications, and between two alert checks
+    /// (`PROFILER_METRICS_INTERVAL_MS`).
+    pub interval_ms: u64,
+    /// Distinct components published under their own name; later ones are published
+    /// as `component="other"` (`PROFILER_METRICS_MAX_COMPONENTS`).
+    pub max_components: usize,
+    /// Distinct values a label keeps before later ones are published as `other`.
+    pub max_label_values: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: false,
+            interval_ms: 1000,
+            max_components: 64,
+            max_label_values: 32,
+        }
+    }
+}
+
+/// Live budget alerts (see `analyse::alerts` for the rule).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertConfig {
+    /// Check budgets while the session runs (`PROFILER_ALERTS`).
+    pub enabled: bool,
+    /// Seconds of samples the rolling P95 is computed over (`PROFILER_ALERT_WINDOW_SEC`).
+    pub window_sec: u64,
+    /// Samples a window needs before it is judged (`PROFILER_ALERT_MIN_SAMPLES`).
+    pub min_samples: u64,
+    /// Least seconds between two alerts of one component (`PROFILER_ALERT_COOLDOWN_SEC`).
+    pub cooldown_sec: u64,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            enabled: false,
+            window_sec: 30,
+            min_samples: 20,
+            cooldown_sec: 60,
         }
     }
 }
@@ -81,6 +138,10 @@ pub struct Config {
     pub report_interval_sec: u64,
     /// A font with Hangul for Korean charts (`PROFILER_CHART_FONT`).
     pub chart_font: Option<PathBuf>,
+    /// Publishing through the `metrics` facade (`PROFILER_METRICS*`).
+    pub metrics: MetricsConfig,
+    /// Live budget alerts (`PROFILER_ALERT*`).
+    pub alerts: AlertConfig,
 }
 
 impl Default for Config {
@@ -100,6 +161,8 @@ impl Default for Config {
             memory_overhead_pct: 1.0,
             report_interval_sec: 0,
             chart_font: None,
+            metrics: MetricsConfig::default(),
+            alerts: AlertConfig::default(),
         }
     }
 }
@@ -286,6 +349,44 @@ impl Config {
                         c.chart_font = Some(PathBuf::from(value));
                     }
                 }
+                "PROFILER_METRICS" => match parse_bool(value) {
+                    Some(b) => c.metrics.enabled = b,
+                    None => warn(key, value, on_off, "off".into()),
+                },
+                "PROFILER_METRICS_INTERVAL_MS" => match parse_ranged(value, 100, 60_000) {
+                    Some(n) => c.metrics.interval_ms = n,
+                    None => warn(key, value, "milliseconds from 100 to 60000", "1000".into()),
+                },
+                "PROFILER_METRICS_MAX_COMPONENTS" => match parse_ranged(value, 1, 4096) {
+                    Some(n) => c.metrics.max_components = n as usize,
+                    None => warn(
+                        key,
+                        value,
+                        "a number of components from 1 to 4096",
+                        "64".into(),
+                    ),
+                },
+                "PROFILER_ALERTS" => match parse_bool(value) {
+                    Some(b) => c.alerts.enabled = b,
+                    None => warn(key, value, on_off, "off".into()),
+                },
+                "PROFILER_ALERT_WINDOW_SEC" => match parse_ranged(value, 1, 3600) {
+                    Some(n) => c.alerts.window_sec = n,
+                    None => warn(key, value, "seconds from 1 to 3600", "30".into()),
+                },
+                "PROFILER_ALERT_MIN_SAMPLES" => match parse_ranged(value, 1, 1_000_000) {
+                    Some(n) => c.alerts.min_samples = n,
+                    None => warn(
+                        key,
+                        value,
+                        "a number of samples from 1 to 1000000",
+                        "20".into(),
+                    ),
+                },
+                "PROFILER_ALERT_COOLDOWN_SEC" => match parse_ranged(value, 0, 86_400) {
+                    Some(n) => c.alerts.cooldown_sec = n,
+                    None => warn(key, value, "seconds from 0 to 86400", "60".into()),
+                },
                 _ => {
                     if let Some(name) = key
                         .strip_prefix("PROFILER_TARGET_")
@@ -347,6 +448,13 @@ mod tests {
             ("PROFILER_GPU", "0"),
             ("PROFILER_GPU_INTERVAL_MS", "250"),
             ("PROFILER_REPORT_INTERVAL_SEC", "60"),
+            ("PROFILER_METRICS", "on"),
+            ("PROFILER_METRICS_INTERVAL_MS", "250"),
+            ("PROFILER_METRICS_MAX_COMPONENTS", "8"),
+            ("PROFILER_ALERTS", "yes"),
+            ("PROFILER_ALERT_WINDOW_SEC", "10"),
+            ("PROFILER_ALERT_MIN_SAMPLES", "50"),
+            ("PROFILER_ALERT_COOLDOWN_SEC", "0"),
         ]);
         assert!(w.is_empty(), "{w:?}");
         assert!(!c.enabled);
@@ -369,6 +477,24 @@ mod tests {
         assert!(!c.gpu);
         assert_eq!(c.gpu_interval_ms, 250);
         assert_eq!(c.report_interval_sec, 60);
+        assert_eq!(
+            c.metrics,
+            MetricsConfig {
+                enabled: true,
+                interval_ms: 250,
+                max_components: 8,
+                ..MetricsConfig::default()
+            }
+        );
+        assert_eq!(
+            c.alerts,
+            AlertConfig {
+                enabled: true,
+                window_sec: 10,
+                min_samples: 50,
+                cooldown_sec: 0,
+            }
+        );
     }
 
     #[test]
@@ -378,9 +504,11 @@ mod tests {
             ("PROFILER_ENABLED", "maybe"),
             ("PROFILER_TARGET_LLM_MS", "-5"),
             ("PROFILER_GPU_INTERVAL_MS", "5"),
+            ("PROFILER_METRICS_INTERVAL_MS", "10"),
+            ("PROFILER_ALERT_WINDOW_SEC", "0"),
         ]);
         assert_eq!(c, Config::default());
-        assert_eq!(w.len(), 4);
+        assert_eq!(w.len(), 6);
         let line = w
             .iter()
             .find(|w| w.variable == "PROFILER_SAMPLE_RATE")

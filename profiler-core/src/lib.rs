@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! model <- config <- record <- aggregate <- sample <- analyse <- render <- session
+//!                                                            <- live   <-
 //! ```
 //!
 //! - [`model`]: the serde `Report` and its enums (imports nothing else);
@@ -13,6 +14,8 @@
 //! - [`sample`]: background samplers (process memory, GPUs);
 //! - [`analyse`]: every figure derived from totals and every judgement; merge, compare;
 //! - [`render`]: JSON, console, charts: read the `Report`, compute nothing;
+//! - [`live`]: while the program runs, metrics through the `metrics` facade and
+//!   budget alerts;
 //! - [`session`]: `init()`, the guard that writes the report.
 
 #![deny(missing_docs)]
@@ -22,6 +25,7 @@ pub mod aggregate;
 pub mod analyse;
 pub mod config;
 pub mod layer;
+pub mod live;
 pub mod model;
 mod record;
 pub mod render;

@@ -1,5 +1,6 @@
-//! A profiling session: `init()` starts the samplers; dropping the guard writes the
-//! end-of-run report through every reporter the configuration asks for
+//! A profiling session: `init()` starts the samplers (and the live metrics and alerts
+//! when `PROFILER_METRICS` / `PROFILER_ALERTS` ask for them); dropping the guard writes
+//! the end-of-run report through every reporter the configuration asks for
 //! (`render::reporters`). `report()` builds one on demand.
 //!
 //! What the session says about itself (a file written, a file that could not be) goes
@@ -34,6 +35,8 @@ fn active() -> Option<Arc<Active>> {
 pub struct Session {
     active: Option<Arc<Active>>,
     periodic: Option<Ticker>,
+    /// Live metrics and alerts (`PROFILER_METRICS`, `PROFILER_ALERTS`).
+    live: Option<crate::live::LiveGuard>,
 }
 
 /// Starts profiling with the environment's configuration.
@@ -53,6 +56,7 @@ fn start(cfg: Config) -> Session {
         return Session {
             active: None,
             periodic: None,
+            live: None,
         };
     }
     let cfg = Arc::new(cfg);
@@ -80,9 +84,12 @@ fn start(cfg: Config) -> Session {
             .ok()
         })
         .flatten();
+    let live = (cfg.metrics.enabled || cfg.alerts.enabled)
+        .then(|| crate::live::start(cfg.metrics.enabled, cfg.alerts.enabled));
     Session {
         active: Some(active),
         periodic,
+        live,
     }
 }
 
@@ -181,6 +188,8 @@ impl Session {
         if let Some(mut p) = self.periodic.take() {
             p.stop();
         }
+        // Publishes what the last interval recorded, then stops.
+        drop(self.live.take());
         let a = self.active.take()?;
         let r = report();
         let written = emit(&r, &a.cfg.output_dir, &render::reporters(&a.cfg));

@@ -1,11 +1,13 @@
 //! Every judgement, and every figure derived from totals: statistics, targets,
 //! severity, marks, GPU checks, bottlenecks and recommendations, and the tools that
-//! work on reports (merge, compare and its regression rule).
+//! work on reports (merge, compare and its regression rule), and the live budget
+//! alert rule (`alerts`).
 //!
 //! `build` turns a snapshot into a `Report`; `assess` judges a report from its own
 //! figures alone, so merged and re-read reports are judged exactly like fresh ones.
 
 pub(crate) mod advice;
+pub mod alerts;
 pub mod compare;
 mod figures;
 pub(crate) mod gpu;

@@ -72,12 +72,15 @@ impl Ticker {
         })
     }
 
-    /// Stops the loop (a tick under way finishes first) and waits for its thread.
+    /// Stops the loop (a tick under way finishes first) and waits for its thread;
+    /// stopped from its own tick (a callback it runs), it ends after that tick.
     pub(crate) fn stop(&mut self) {
         *self.stop.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.stop.1.notify_all();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
         }
     }
 }

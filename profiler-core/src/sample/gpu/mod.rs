@@ -22,7 +22,7 @@ pub use source::{DeviceInfo, GpuError, GpuSource, RecordedSource};
 
 use super::ticker::{Flow, Ticker};
 use crate::config::Config;
-use crate::model::{ComponentGpu, GpuReport, Lang};
+use crate::model::{ComponentGpu, GpuPoint, GpuReport, Lang};
 use crate::record::{component, mode, shard};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -56,6 +56,17 @@ struct State {
     counts_running: bool,
     /// Print the warning line, in this language, when no GPU can be sampled.
     warn: Option<Lang>,
+    /// Keep each device's latest sample in [`latest`] (background samplers).
+    share_latest: bool,
+}
+
+/// Each device's latest sample of the running background sampler (for live gauges).
+static LATEST: Mutex<Vec<(DeviceInfo, GpuPoint)>> = Mutex::new(Vec::new());
+
+/// The latest sample of every device of the running background GPU sampler (the one
+/// `profiler::init()` starts), for live gauges; empty when none runs or no GPU is found.
+pub fn latest() -> Vec<(DeviceInfo, GpuPoint)> {
+    LATEST.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 impl State {
@@ -83,6 +94,7 @@ impl State {
         }
         let t_sec = self.started.elapsed().as_secs_f64();
         let (mut sampled, mut util, mut vram) = (0u32, 0.0, 0.0);
+        let mut latest = Vec::new();
         for d in &mut self.devices {
             match self.source.sample(d.info.index) {
                 Ok(mut p) => {
@@ -93,6 +105,9 @@ impl State {
                     sampled += 1;
                     util += p.util_pct;
                     vram += p.vram_used_mb;
+                    if self.share_latest {
+                        latest.push((d.info.clone(), p.clone()));
+                    }
                     d.push(p);
                 }
                 Err(e) => self.last_error = Some(e),
@@ -100,6 +115,9 @@ impl State {
         }
         if sampled == 0 {
             return;
+        }
+        if self.share_latest {
+            *LATEST.lock().unwrap_or_else(|e| e.into_inner()) = latest;
         }
         let util = util / sampled as f64;
         shard::running(&mut self.running);
@@ -174,6 +192,7 @@ impl GpuSampler {
                     last_error: None,
                     counts_running: false,
                     warn: None,
+                    share_latest: false,
                 }),
                 ready: Condvar::new(),
             }),
@@ -194,7 +213,11 @@ impl GpuSampler {
         warn: Option<Lang>,
     ) -> GpuSampler {
         let mut s = Self::with(source, Phase::Starting, interval.as_millis() as u64);
-        s.shared.state().warn = warn;
+        {
+            let mut st = s.shared.state();
+            st.warn = warn;
+            st.share_latest = true;
+        }
         let shared = s.shared.clone();
         let ticker = Ticker::start(
             "profiler-gpu",
@@ -316,6 +339,9 @@ impl Drop for GpuSampler {
         let mut st = self.shared.state();
         if std::mem::take(&mut st.counts_running) {
             mode::running_counts_release();
+        }
+        if st.share_latest {
+            LATEST.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
     }
 }
