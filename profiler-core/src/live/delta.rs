@@ -145,6 +145,7 @@ mod tests {
                 totals,
             }],
             taken_at_sec: 0.0,
+            turns: Default::default(),
         }
     }
 
