@@ -90,6 +90,7 @@ fn component(
             errors: 1,
             cancelled: 2,
             warmup_excluded: 3,
+            ..Counts::default()
         },
         throughput_per_sec: 4.0,
         active_sec: 30.0,
@@ -383,7 +384,8 @@ fn merge_of_two_reports_equals_the_report_of_the_combined_samples() {
             samples: 1000,
             errors: 2,
             cancelled: 4,
-            warmup_excluded: 6
+            warmup_excluded: 6,
+            ..Counts::default()
         }
     );
     assert_eq!(merged.components["stt"].counts, a.components["stt"].counts);

@@ -3,7 +3,13 @@
 //!
 //! A percentile is a regression when it grew by more than the threshold (in percent of
 //! the baseline figure), and an improvement when it shrank by more than the threshold.
-//! Components present on one side only are new or gone, never regressions.
+//! A baseline of zero (every sample under 1 ns: a mock clock, a stub) has no percentage:
+//! any growth from it is past every threshold, so it is a regression. Components
+//! present on one side only are new or gone, never regressions.
+//!
+//! The figures are taken as the reports state them: check a report read from a file
+//! with `analyse::validate::check` first (the `profiler` command does), so a corrupt
+//! histogram or a hand-edited `p95: -5` is refused rather than judged.
 
 use crate::model::{LatencyStats, Report};
 use std::path::{Path, PathBuf};
@@ -89,7 +95,8 @@ pub struct Row {
     pub current_ms: Option<f64>,
     /// Current minus baseline, ms.
     pub delta_ms: Option<f64>,
-    /// The change in percent of the baseline (none when the baseline is zero).
+    /// The change in percent of the baseline (none when the baseline is zero: a growth
+    /// from zero is then a regression whatever the threshold).
     pub delta_pct: Option<f64>,
     /// Samples behind the baseline's figure.
     pub base_samples: u64,
@@ -152,6 +159,8 @@ impl Comparison {
                     (_, None, _) => Status::Gone,
                     (_, _, Some(pct)) if pct > threshold_pct => Status::Regression,
                     (_, _, Some(pct)) if pct < -threshold_pct => Status::Improved,
+                    // From zero: no percentage, and any growth is past the threshold.
+                    (_, _, None) if delta_ms.is_some_and(|d| d > 0.0) => Status::Regression,
                     _ => Status::Unchanged,
                 };
                 rows.push(Row {
@@ -180,5 +189,53 @@ impl Comparison {
     /// The rows found to be regressions.
     pub fn regressions(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.status == Status::Regression)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ComponentReport, LatencyStats};
+
+    fn report(p95: f64) -> Report {
+        let mut r = Report {
+            schema: crate::model::SCHEMA.into(),
+            timestamp: String::new(),
+            duration_sec: 1.0,
+            lang: Default::default(),
+            components: Default::default(),
+            turns: None,
+            bottlenecks: vec![],
+            recommendations: vec![],
+            findings: vec![],
+            memory: None,
+            gpu: Default::default(),
+            run: Default::default(),
+        };
+        r.components.insert(
+            "tts".into(),
+            ComponentReport {
+                latency: LatencyStats {
+                    count: 10,
+                    p95,
+                    ..LatencyStats::default()
+                },
+                ..ComponentReport::default()
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn a_slow_down_from_a_zero_baseline_is_a_regression() {
+        let p = Path::new("r.json");
+        let c = Comparison::new(p, &report(0.0), p, &report(50.0), 10.0, &[Percentile::P95]);
+        let row = &c.rows[0];
+        assert_eq!(
+            (row.status, row.delta_pct, row.delta_ms),
+            (Status::Regression, None, Some(50.0))
+        );
+        let same = Comparison::new(p, &report(0.0), p, &report(0.0), 10.0, &[Percentile::P95]);
+        assert_eq!(same.rows[0].status, Status::Unchanged);
     }
 }

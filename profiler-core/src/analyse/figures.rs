@@ -58,7 +58,7 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     let stream = (c.kind == Kind::FirstItem).then(|| {
         let total = latency_stats(&t.stream_total);
         let stream_secs = total.mean * total.count as f64 / 1e3;
-        let streams = t.streams_completed + t.streams_cancelled;
+        let streams = t.streams_completed.saturating_add(t.streams_cancelled);
         StreamReport {
             items_per_stream: if total.count > 0 && streams > 0 {
                 t.items as f64 / streams as f64
@@ -81,7 +81,10 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     let fps = (frame && latency.mean > 0.0).then(|| 1000.0 / latency.mean);
     let fps_p95 = (frame && latency.p95 > 0.0).then(|| 1000.0 / latency.p95);
     let allocations = t.allocations.map(|(bytes, count)| {
-        let calls = latency.count + t.errors + t.warmup_excluded;
+        let calls = latency
+            .count
+            .saturating_add(t.errors)
+            .saturating_add(t.warmup_excluded);
         let calls = calls.max(1) as f64;
         AllocationReport {
             bytes,
@@ -106,6 +109,7 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
             errors: t.errors,
             cancelled: t.cancelled,
             warmup_excluded: t.warmup_excluded,
+            clamped: t.clamped,
         },
         latency,
         throughput_per_sec: throughput,
@@ -125,30 +129,54 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     }
 }
 
+/// What the turn report needs of a component: its time inside turns, and for the turn
+/// component its number of turns. Kept apart from the totals so a merge can drop each
+/// component's histograms as soon as its report is built.
+#[derive(Clone, Debug)]
+pub(crate) struct TurnTime {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    /// Nanoseconds inside turns (the turn component's whole time).
+    pub(crate) turn_ns: u64,
+    /// Latency samples (for the turn component: the turns counted).
+    pub(crate) samples: u64,
+}
+
+impl TurnTime {
+    pub(crate) fn of(c: &ComponentInput) -> TurnTime {
+        TurnTime {
+            name: c.name.clone(),
+            kind: c.kind,
+            turn_ns: c.totals.turn_ns,
+            samples: c.totals.latency.len(),
+        }
+    }
+}
+
 /// Turn count and each stage's share of turn time, from the turn component's whole
 /// time and each stage's time inside turns; sets each stage's `turn_share_pct`.
 pub(crate) fn turn_report(
-    inputs: &[ComponentInput],
+    times: &[TurnTime],
     components: &mut IndexMap<String, ComponentReport>,
 ) -> Option<TurnReport> {
-    let turn = inputs.iter().find(|c| c.kind == Kind::Turn)?;
-    let total_ns = turn.totals.turn_ns;
+    let turn = times.iter().find(|c| c.kind == Kind::Turn)?;
+    let total_ns = turn.turn_ns;
     if total_ns == 0 {
         return None;
     }
     let mut shares = IndexMap::new();
-    for c in inputs
+    for c in times
         .iter()
-        .filter(|c| c.kind != Kind::Turn && c.totals.turn_ns > 0)
+        .filter(|c| c.kind != Kind::Turn && c.turn_ns > 0)
     {
-        let pct = c.totals.turn_ns as f64 * 100.0 / total_ns as f64;
+        let pct = c.turn_ns as f64 * 100.0 / total_ns as f64;
         shares.insert(c.name.clone(), pct);
         if let Some(r) = components.get_mut(&c.name) {
             r.turn_share_pct = Some(pct);
         }
     }
     // Every counted turn is one E2E sample and adds its whole time to `turn_ns`.
-    let count = turn.totals.latency.len();
+    let count = turn.samples;
     Some(TurnReport {
         count,
         mean_turn_ms: total_ns as f64 / count.max(1) as f64 / 1e6,
@@ -170,6 +198,7 @@ pub(crate) fn components(
         .filter(|c| !c.totals.is_empty())
         .map(|c| (c.name.clone(), component_report(c, sample_rate)))
         .collect();
-    let turns = turn_report(inputs, &mut components);
+    let times: Vec<TurnTime> = inputs.iter().map(TurnTime::of).collect();
+    let turns = turn_report(&times, &mut components);
     (components, turns)
 }

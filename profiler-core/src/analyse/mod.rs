@@ -12,6 +12,7 @@ pub(crate) mod gpu;
 pub mod merge;
 pub mod stats;
 pub mod targets;
+pub mod validate;
 
 use crate::aggregate::Snapshot;
 use crate::config::Config;
@@ -148,7 +149,7 @@ pub fn assess(report: &mut Report) {
                 recommendation: advice::latency_recommendation(name, fam, lang, &top_stages),
             });
         }
-        let calls = c.counts.samples + c.counts.errors;
+        let calls = c.counts.samples.saturating_add(c.counts.errors);
         if calls > 0 && c.counts.errors as f64 / calls as f64 > ERROR_RATE_WARNING {
             let rate = c.counts.errors as f64 / calls as f64;
             let (message, recommendation) =
@@ -192,12 +193,14 @@ pub fn assess(report: &mut Report) {
     findings.extend(gpu::findings(&report.gpu, lang));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.bottlenecks = findings.iter().map(|f| f.message.clone()).collect();
-    report.recommendations = Vec::new();
-    for f in &findings {
-        if !report.recommendations.contains(&f.recommendation) {
-            report.recommendations.push(f.recommendation.clone());
-        }
-    }
+    // Deduplicated through a set: one finding per component makes a list check
+    // quadratic (40 000 components, 800 million string comparisons).
+    let mut seen = std::collections::HashSet::new();
+    report.recommendations = findings
+        .iter()
+        .filter(|f| seen.insert(f.recommendation.as_str()))
+        .map(|f| f.recommendation.clone())
+        .collect();
     report.findings = findings;
 }
 

@@ -76,6 +76,14 @@ pub struct Counts {
     pub cancelled: u64,
     /// Completed calls left out as warm-up.
     pub warmup_excluded: u64,
+    /// Samples longer than the recording range (2^40 ns, about 18.3 minutes), counted
+    /// at its top: their true latency is longer than the histogram says.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clamped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Each percentile judged against the component's P95 target (the severity table

@@ -15,6 +15,7 @@ pub mod histogram;
 mod lang;
 mod report;
 mod resources;
+pub mod text;
 mod turns;
 mod verdict;
 
