@@ -118,8 +118,12 @@ pub fn assess(report: &mut Report) {
                 .join(", ")
         })
         .unwrap_or_default();
-    for (name, c) in report.components.iter_mut() {
+    for (key, c) in report.components.iter_mut() {
         mark(c);
+        // Messages are read by people: the name in them is printable and bounded (the
+        // finding's `component` keeps it whole).
+        let shown = text::printable(key, text::MAX_SHOWN_NAME_CHARS);
+        let name: &str = &shown;
         let fam = if c.kind == Kind::Turn {
             Family::Turn
         } else {
@@ -128,7 +132,7 @@ pub fn assess(report: &mut Report) {
         if let (Some(target), true) = (c.target_ms, c.severity > Severity::Good) {
             let label = advice::latency_label(fam, c.kind == Kind::FirstItem);
             findings.push(Finding {
-                component: name.clone(),
+                component: key.clone(),
                 kind: if c.kind == Kind::Turn {
                     FindingKind::Turn
                 } else {
@@ -155,7 +159,7 @@ pub fn assess(report: &mut Report) {
             let (message, recommendation) =
                 advice::errors_finding(name, c.counts.errors, calls, lang);
             findings.push(Finding {
-                component: name.clone(),
+                component: key.clone(),
                 kind: FindingKind::Errors,
                 severity: if rate > 0.2 {
                     Severity::High
@@ -175,7 +179,7 @@ pub fn assess(report: &mut Report) {
                 m.leak = verdict;
             }
             if let Some(v) = verdict {
-                findings.push(leak_finding(name, name, delta, v, lang));
+                findings.push(leak_finding(key, name, delta, v, lang));
             }
         }
     }
