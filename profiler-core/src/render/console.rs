@@ -109,6 +109,7 @@ struct Words {
     errors: &'static str,
     cancelled: &'static str,
     warmup: &'static str,
+    clamped: &'static str,
     turns: &'static str,
     shares: &'static str,
     overlap: &'static str,
@@ -156,6 +157,7 @@ const EN: Words = Words {
     errors: "errors",
     cancelled: "cancelled",
     warmup: "warm-up excluded",
+    clamped: "samples past the 18.3-minute range, counted at its top (longer in truth)",
     turns: "Turns",
     shares: "share of turn time",
     overlap: "streaming stages overlap (one runs inside another), so shares add up past 100%",
@@ -203,6 +205,7 @@ const KO: Words = Words {
     errors: "오류",
     cancelled: "취소",
     warmup: "워밍업 제외",
+    clamped: "18.3분 측정 범위를 넘은 샘플 (상한값으로 기록, 실제는 더 김)",
     turns: "턴",
     shares: "턴 시간 비중",
     overlap: "스트리밍 단계가 겹쳐 실행되어 비중 합계가 100%를 넘음",
@@ -435,6 +438,9 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         let _ = writeln!(o, "  {}: {share:.1}%", w.shares);
     }
     let n = &c.counts;
+    if n.clamped > 0 {
+        let _ = writeln!(o, "  ⚠ {} {}", n.clamped, w.clamped);
+    }
     if n.errors > 0 || n.cancelled > 0 || n.warmup_excluded > 0 {
         let _ = writeln!(
             o,
