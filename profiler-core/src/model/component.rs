@@ -151,7 +151,9 @@ pub struct ComponentReport {
     /// First sample start to last sample end, seconds.
     pub active_sec: f64,
     /// Estimated RSS growth over all calls, MB (summed per-call deltas of the sampled
-    /// calls, scaled to all calls); `null` when no call was sampled.
+    /// calls, scaled to all calls, but never past the RSS rise seen around those calls:
+    /// a verdict on evidence, not on an extrapolated page fault); `null` when no call
+    /// was sampled.
     pub memory_delta_mb: Option<f64>,
     /// Memory read around this component's calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
