@@ -29,28 +29,40 @@ pub fn is_unsafe_char(c: char) -> bool {
 
 /// `s` made safe to show: every unsafe character (see [`is_unsafe_char`]) written as an
 /// escape (`\u{1b}`), the whole cut to at most `max` characters, a cut marked with `…`.
-/// Borrowed when `s` is already safe and short enough.
+/// Borrowed when `s` is already safe and short enough. Reads at most `max + 1`
+/// characters of `s`, however long it is.
 pub fn printable(s: &str, max: usize) -> Cow<'_, str> {
     let max = max.max(1);
-    let width = |c: char| {
-        if is_unsafe_char(c) {
-            // `\u{` + hex digits + `}`
-            4 + format!("{:x}", c as u32).len()
-        } else {
-            1
-        }
-    };
-    let total: usize = s.chars().map(width).sum();
-    if total <= max && !s.chars().any(is_unsafe_char) {
-        return Cow::Borrowed(s);
-    }
-    // The ellipsis takes the last place when the whole does not fit.
-    let room = if total <= max { max } else { max - 1 };
-    let mut out = String::with_capacity(s.len().min(room * 4) + 3);
     let mut shown = 0usize;
     for c in s.chars() {
         let w = width(c);
-        if shown + w > room {
+        if is_unsafe_char(c) || shown + w > max {
+            return Cow::Owned(rewrite(s, max));
+        }
+        shown += w;
+    }
+    Cow::Borrowed(s)
+}
+
+/// Characters `c` takes once shown: 1, or its escape's length.
+fn width(c: char) -> usize {
+    if is_unsafe_char(c) {
+        // `\u{` + hex digits + `}`
+        4 + (32 - (c as u32 | 1).leading_zeros()).div_ceil(4) as usize
+    } else {
+        1
+    }
+}
+
+fn rewrite(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(max.min(s.len()) + 8);
+    let mut shown = 0usize;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let w = width(c);
+        // The ellipsis takes the last place, unless this last character fits there.
+        if shown + w > max - 1 && !(chars.peek().is_none() && shown + w <= max) {
+            out.push('…');
             break;
         }
         if is_unsafe_char(c) {
@@ -60,10 +72,7 @@ pub fn printable(s: &str, max: usize) -> Cow<'_, str> {
         }
         shown += w;
     }
-    if total > max {
-        out.push('…');
-    }
-    Cow::Owned(out)
+    out
 }
 
 #[cfg(test)]
@@ -87,6 +96,11 @@ mod tests {
         assert_eq!(shown.chars().count(), 64);
         assert!(shown.ends_with('…'));
         assert_eq!(printable(&"y".repeat(64), 64), "y".repeat(64));
+        assert_eq!(printable(&"y".repeat(65), 64).chars().count(), 64);
+        assert_eq!(printable("ab\x1b", 10), "ab\\u{1b}");
+        assert_eq!(printable("ab\x1b", 8), "ab\\u{1b}");
+        assert_eq!(printable("ab\x1b", 7), "ab…");
+        assert_eq!(printable("\u{202e}", 8), "\\u{202e}");
         let escapes = "\x1b".repeat(100);
         let escaped = printable(&escapes, 20);
         assert!(escaped.chars().count() <= 20, "{escaped}");
