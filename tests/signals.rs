@@ -3,6 +3,7 @@
 //! looks at how the child ended and what it left on disk.
 #![cfg(unix)]
 
+#[allow(dead_code)] // the child-process helpers this file does not use
 mod common;
 
 use common::in_child;
@@ -10,7 +11,7 @@ use profiler::profile;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 const READY: &str = "PROFILER-TEST-CHILD-READY";
@@ -29,21 +30,8 @@ fn scratch(name: &str) -> PathBuf {
 /// Starts the child `name` with `vars`, waits for it to be ready, sends it `signals`
 /// one after the other, and returns how it ended.
 fn signalled(name: &str, vars: &[(&str, &str)], signals: &[libc::c_int]) -> ExitStatus {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        name,
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PROFILER_")) {
-        cmd.env_remove(k);
-    }
-    cmd.env("TESTS_CHILD_PROCESS", "1")
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut cmd = common::child_command(name, vars);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     loop {

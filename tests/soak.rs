@@ -24,7 +24,7 @@ fn sync_stage(i: u64) -> u64 {
 
 #[profile(component = "soak_async")]
 async fn async_stage(i: u64) -> u64 {
-    if i % 64 == 0 {
+    if i.is_multiple_of(64) {
         tokio::task::yield_now().await;
     }
     std::hint::black_box(i + 1)
