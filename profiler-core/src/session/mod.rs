@@ -3,7 +3,12 @@
 //! (`render::reporters`). `report()` builds one on demand.
 //!
 //! What the session says about itself (a file written, a file that could not be) goes
-//! to stderr; stdout carries only the console report, and only when asked for.
+//! to stderr; stdout carries only the console report, and only when asked for. Writing
+//! never takes the host down: write errors (a closed pipe) are ignored or said in one
+//! line, and a panic while writing is caught (see `Session`'s `Drop`).
+//!
+//! Each guard is its own session (its own start, samplers and periodic dumps); the
+//! opt-in SIGTERM/SIGINT handler (`signals`) writes every live session's report once.
 
 mod signals;
 
@@ -32,6 +37,10 @@ struct Active {
     /// Set by whoever writes the end-of-run report (the guard, `finish`, or the signal
     /// handler), so it is written once.
     finished: AtomicBool,
+    /// Held while the end-of-run report is written: a second writer (the guard dropped
+    /// while the signal handler writes) waits for it, so the program does not end with
+    /// the report half written.
+    writing: Mutex<()>,
     /// Periodic dumps; taken and stopped before the end-of-run report. Its tick holds
     /// only a `Weak` to this state, so no cycle keeps a session alive.
     periodic: Mutex<Option<Ticker>>,
@@ -78,6 +87,7 @@ fn start(cfg: Config) -> Session {
         cfg: cfg.clone(),
         started: Instant::now(),
         finished: AtomicBool::new(false),
+        writing: Mutex::new(()),
         periodic: Mutex::new(None),
     });
     {
@@ -175,6 +185,7 @@ fn report_of(a: Option<&Active>) -> Report {
 
 /// Writes `a`'s end-of-run report unless it was written already.
 fn finish(a: &Arc<Active>) -> Option<Written> {
+    let _writing = a.writing.lock().unwrap_or_else(|e| e.into_inner());
     if a.finished.swap(true, Ordering::AcqRel) {
         return None;
     }
