@@ -28,7 +28,7 @@
 pub use profiler_core::config::{AlertConfig, Config, ConfigWarning, Formats, MetricsConfig};
 pub use profiler_core::model::{Kind, Lang, Report};
 pub use profiler_core::render::ReportError;
-pub use profiler_core::session::{Session, Written};
+pub use profiler_core::session::{Session, SignalError, Written};
 pub use profiler_core::{aggregate, analyse, config, model, render, sample};
 pub use profiler_core::{Conversation, CountingAllocator, InTurn, Turn, TurnScope};
 pub use profiler_macros::profile;
@@ -89,6 +89,19 @@ where
 /// The report of everything recorded so far, without writing it.
 pub fn report() -> Report {
     profiler_core::session::report()
+}
+
+/// Writes the report when the process gets SIGTERM or SIGINT, then lets the signal end
+/// the process as it would have (what `PROFILER_SIGNALS=on` turns on at [`init`]).
+/// A signal the program ignores stays ignored; one it handles reaches its handler.
+/// Unix only; calling it again does nothing.
+///
+/// ```no_run
+/// let _profiler = profiler::init();
+/// profiler::report_on_signals().expect("a Unix system");
+/// ```
+pub fn report_on_signals() -> Result<(), SignalError> {
+    profiler_core::session::report_on_signals()
 }
 
 /// Starts a turn (one question-answer round); see [`Turn`].

@@ -7,9 +7,13 @@
 //! profiler charts FILE [-o DIR] [--font TTF]                  the PNG charts again
 //! ```
 //!
-//! A FILE may be a directory: its newest `profile_*.json` is used. Bad input (a missing
-//! file, not JSON, a report of another schema, histograms that cannot be merged) gets
-//! one line on stderr and exit status 2, and nothing is written.
+//! A FILE may be a directory: its newest `profile_*.json` (by name) is used. Every
+//! report read is checked (`analyse::validate`) before anything is judged from it. Bad
+//! input (a missing file, not JSON, a file over the input limit, a report of another
+//! schema, a histogram that does not decode or disagrees with the figures, counts that
+//! overflow when added) gets one line on stderr and exit status 2, and nothing is
+//! written. Memory and time are bounded by the input limit (`--max-input-mb`,
+//! `PROFILER_MAX_INPUT_MB`, default 256 MB).
 //!
 //! This file is argument parsing and printing: comparing and merging are the library's
 //! (`analyse::compare`, `analyse::merge`), as is every figure printed.
@@ -17,6 +21,7 @@
 use clap::{Parser, Subcommand};
 use profiler_core::analyse::compare::{Comparison, Percentile};
 use profiler_core::analyse::merge::{self, MergeError};
+use profiler_core::analyse::validate::{self, InvalidReport};
 use profiler_core::model::{Lang, Report};
 use profiler_core::render::{self, json, ReportError};
 use std::io::Write;
@@ -32,6 +37,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Largest report file read, in MB (default: PROFILER_MAX_INPUT_MB, then 256).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    max_input_mb: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -92,6 +100,11 @@ enum CliError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Merge(#[from] MergeError),
+    #[error("{path}: {source}")]
+    Invalid {
+        path: PathBuf,
+        source: InvalidReport,
+    },
     #[error("the report has no latency, memory or GPU figures to chart")]
     NothingToChart,
     #[cfg(not(feature = "charts"))]
@@ -134,10 +147,15 @@ fn parse_threshold(s: &str) -> Result<f64, ArgError> {
     Ok(v)
 }
 
-/// Reads the report at `path` (a file, or a directory's newest report).
-fn load(path: &Path) -> Result<(PathBuf, Report), ReportError> {
+/// Reads the report at `path` (a file, or a directory's newest report), at most
+/// `max_bytes` long, and checks its figures against its histograms.
+fn load(path: &Path, max_bytes: u64) -> Result<(PathBuf, Report), CliError> {
     let file = json::resolve(path)?;
-    let report = json::read(&file)?;
+    let report = json::read_limited(&file, max_bytes)?;
+    validate::check(&report).map_err(|source| CliError::Invalid {
+        path: file.clone(),
+        source,
+    })?;
     Ok((file, report))
 }
 
@@ -148,7 +166,8 @@ fn print(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
-fn run(command: Command) -> Result<ExitCode, CliError> {
+fn run(command: Command, max_bytes: u64) -> Result<ExitCode, CliError> {
+    let load = |path: &Path| load(path, max_bytes);
     match command {
         Command::Compare {
             base,
@@ -181,7 +200,10 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Merge { files, output } => {
             let inputs = files
                 .iter()
-                .map(|f| load(f))
+                .map(|f| {
+                    json::resolve(f)
+                        .and_then(|p| Ok((p.clone(), json::read_limited(&p, max_bytes)?)))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let merged = merge::merge(&inputs)?;
             let path = json::write_to(&merged, &output)?;
@@ -236,7 +258,11 @@ fn charts(_: &Report, _: &Path, _: Option<PathBuf>) -> Result<ExitCode, CliError
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let max_bytes = cli
+        .max_input_mb
+        .map(|mb| mb * 1024 * 1024)
+        .unwrap_or_else(|| profiler_core::active_config().max_input_bytes());
+    match run(cli.command, max_bytes) {
         Ok(code) => code,
         Err(e) => {
             // One line, whatever the cause said.

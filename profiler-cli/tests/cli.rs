@@ -90,6 +90,7 @@ fn component(
             errors: 1,
             cancelled: 2,
             warmup_excluded: 3,
+            ..Counts::default()
         },
         throughput_per_sec: 4.0,
         active_sec: 30.0,
@@ -384,7 +385,8 @@ fn merge_of_two_reports_equals_the_report_of_the_combined_samples() {
             samples: 1000,
             errors: 2,
             cancelled: 4,
-            warmup_excluded: 6
+            warmup_excluded: 6,
+            ..Counts::default()
         }
     );
     assert_eq!(merged.components["stt"].counts, a.components["stt"].counts);
@@ -547,4 +549,348 @@ fn charts_are_valid_pngs_of_sensible_size() {
         "{width}x{height}"
     );
     assert!(bytes.len() > 15_000, "{} bytes", bytes.len());
+}
+
+// ---- Hostile input: each of these crashed, hung, wrote outside its place or gave a
+// false verdict before (issue 13).
+
+/// Runs `args` with the address space limited to 1 GiB, so an allocation the input
+/// asks for shows as an abort instead of slowing the machine down.
+fn profiler_in_1_gib(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_profiler"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .env_remove("PROFILER_CHART_FONT")
+        .env_remove("PROFILER_MAX_INPUT_MB")
+        .output()
+        .expect("sh runs the profiler")
+}
+
+/// A good report whose tts latency histogram is replaced by `bytes` (base64 added).
+fn with_histogram_bytes(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    use base64::Engine;
+    let (good, _) = tts_pair(dir, 1.0);
+    let mut r = json::read(&good).unwrap();
+    r.components["tts"].histogram = base64::engine::general_purpose::STANDARD.encode(bytes);
+    write_as(dir, name, &r)
+}
+
+#[test]
+fn a_histogram_header_claiming_4_gb_is_refused_within_a_1_gib_limit() {
+    let dir = scratch("4gb");
+    // HDR V2 cookie, payload length 2^32 - 1, then a valid header and no payload:
+    // 56 characters of base64.
+    let mut header = 0x1c84_9313u32.to_be_bytes().to_vec();
+    header.extend(u32::MAX.to_be_bytes());
+    header.extend(0u32.to_be_bytes());
+    header.extend(3u32.to_be_bytes());
+    header.extend(1u64.to_be_bytes());
+    header.extend(2u64.to_be_bytes());
+    header.extend(1f64.to_be_bytes());
+    let bad = with_histogram_bytes(&dir, "claims-4gb.json", &header);
+    let good = json::resolve(&dir.join("before")).unwrap();
+    let out_file = dir.join("out").join("merged.json");
+    for args in [
+        vec![
+            &"merge" as &dyn AsRef<std::ffi::OsStr>,
+            &good,
+            &bad,
+            &"-o",
+            &out_file,
+        ],
+        vec![&"compare", &good, &bad],
+        vec![&"show", &bad],
+    ] {
+        let out = profiler_in_1_gib(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains("claims more counts than the data holds"),
+            "{err}"
+        );
+    }
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn dev_zero_and_oversized_files_are_refused_in_bounded_memory() {
+    let dir = scratch("zero");
+    let zero = Path::new("/dev/zero");
+    for args in [
+        vec![&"show" as &dyn AsRef<std::ffi::OsStr>, &zero],
+        vec![&"merge", &zero, &"-o", &dir.join("m.json")],
+        vec![&"compare", &zero, &zero],
+    ] {
+        let out = profiler_in_1_gib(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("does not start with a JSON object"), "{err}");
+    }
+    // A JSON file over the limit: refused by its size, by flag or by environment.
+    let (good, _) = tts_pair(&dir, 1.0);
+    let mut big = json::read(&good).unwrap();
+    big.components["tts"].functions = (0..40_000).map(|i| format!("pipeline::f{i}")).collect();
+    let big = write_as(&dir, "big.json", &big);
+    assert!(std::fs::metadata(&big).unwrap().len() > 1 << 20);
+    refused(
+        &[&"show", &big, &"--max-input-mb", &"1"],
+        "larger than 1 MB",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_profiler"))
+        .arg("show")
+        .arg(&big)
+        .env("PROFILER_MAX_INPUT_MB", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--max-input-mb"), "{}", stderr(&out));
+    // Under the default limit it is a report like any other.
+    assert_eq!(profiler(&[&"show", &big]).status.code(), Some(0));
+}
+
+#[test]
+fn output_to_a_closed_pipe_is_not_a_crash() {
+    let dir = scratch("pipe");
+    let (_, current) = tts_pair(&dir, 1.0);
+    for args in [
+        vec![&"show" as &dyn AsRef<std::ffi::OsStr>, &current],
+        vec![&"compare", &current, &current],
+    ] {
+        // The reader is gone before the command writes: `profiler show r.json | true`.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_profiler"))
+            .args(args.iter().map(|a| a.as_ref()))
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn merge_names_files_from_a_hostile_timestamp_inside_the_directory() {
+    let dir = scratch("stamp");
+    let (good, _) = tts_pair(&dir, 1.0);
+    let out_dir = dir.join("nested").join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for (i, stamp) in [
+        "../../escaped",
+        "2026-11-21T10:00:00\nprofile_forged",
+        "/etc/passwd",
+        "..",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut r = json::read(&good).unwrap();
+        r.timestamp = stamp.to_string();
+        let input = write_as(&dir, &format!("hostile{i}.json"), &r);
+        let out = profiler(&[&"merge", &input, &"-o", &out_dir]);
+        assert_eq!(out.status.code(), Some(0), "{stamp:?}: {}", stderr(&out));
+        #[cfg(feature = "charts")]
+        {
+            let out = profiler(&[&"charts", &input, &"-o", &out_dir]);
+            assert_eq!(out.status.code(), Some(0), "{stamp:?}: {}", stderr(&out));
+        }
+    }
+    // Everything landed in the directory, one line per name, nothing above it.
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.len() >= 4, "{names:?}");
+    for n in &names {
+        assert!(
+            !n.contains(['\n', '/']) && !n.contains("..") && !n.starts_with('.'),
+            "{n:?}"
+        );
+    }
+    assert!(
+        names.iter().any(|n| n == "profile_escaped.json"),
+        "{names:?}"
+    );
+    let above: Vec<_> = std::fs::read_dir(dir.join("nested"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(above, ["out"]);
+    assert!(!dir.join("escaped").exists() && !dir.join("profile_escaped.json").exists());
+}
+
+#[test]
+fn counts_that_disagree_with_the_histogram_are_refused_by_every_command() {
+    let dir = scratch("disagree");
+    let (good, _) = tts_pair(&dir, 1.0);
+    let mut samples = json::read(&good).unwrap();
+    samples.components["tts"].counts.samples += 7;
+    let samples = write_as(&dir, "samples.json", &samples);
+    let mut negative = json::read(&good).unwrap();
+    negative.components["tts"].latency.p95 = -5.0;
+    let negative = write_as(&dir, "negative.json", &negative);
+    let mut garbled = json::read(&good).unwrap();
+    garbled.components["tts"].histogram =
+        "HISTfAAAAB54nO3BMQEAAADCoPVPbQlPoAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into();
+    let garbled = write_as(&dir, "garbled.json", &garbled);
+    let out = dir.join("out").join("m.json");
+    for (bad, needle) in [
+        (&samples, "counts.samples says"),
+        (&negative, "latency.p95 says -5 ms"),
+        (&garbled, "cannot be read"),
+    ] {
+        refused(&[&"merge", &good, bad, &"-o", &out], needle);
+        refused(&[&"compare", &good, bad], needle);
+        refused(&[&"compare", bad, &good], needle);
+        refused(&[&"show", bad], needle);
+    }
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn compare_flags_a_slow_down_from_a_zero_baseline() {
+    let dir = scratch("zero-base");
+    let zero = report(
+        "2026-11-21T10:00:00",
+        vec![("tts", component(Kind::Latency, None, &[0; 100], None))],
+    );
+    let slow = report(
+        "2026-11-21T11:00:00",
+        vec![("tts", component(Kind::Latency, None, &[50 * MS; 100], None))],
+    );
+    let (b, c) = (save(&dir.join("b"), &zero), save(&dir.join("c"), &slow));
+    let out = profiler(&[&"compare", &b, &c, &"--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let rows = json_rows(&out);
+    assert_eq!(rows["regressions"], 3);
+    assert_eq!(rows["rows"][1]["status"], "regression");
+    assert_eq!(rows["rows"][1]["delta_pct"], serde_json::Value::Null);
+    let table = stdout(&profiler(&[&"compare", &b, &c]));
+    assert!(table.contains("tts P95 +50.00 ms from 0"), "{table}");
+}
+
+#[test]
+fn counts_that_overflow_when_merged_are_refused() {
+    let dir = scratch("overflow");
+    let (good, _) = tts_pair(&dir, 1.0);
+    // Two inputs whose process counts pass u32::MAX when added.
+    let mut many = json::read(&good).unwrap();
+    many.run.merged_from = u32::MAX - 1;
+    let many = write_as(&dir, "many.json", &many);
+    let out = dir.join("out").join("m.json");
+    refused(
+        &[&"merge", &many, &many, &"-o", &out],
+        "merged process count overflows",
+    );
+    // Three histograms of 2^63 - 1 samples each: HDR would saturate the sum silently.
+    let mut h = new_histogram();
+    h.record_n(MS, i64::MAX as u64).unwrap();
+    let huge = report(
+        "2026-11-21T10:00:00",
+        vec![(
+            "tts",
+            ComponentReport {
+                counts: Counts {
+                    samples: i64::MAX as u64,
+                    ..Counts::default()
+                },
+                latency: stats::latency_stats(&h),
+                histogram: encode_histogram(&h),
+                ..ComponentReport::default()
+            },
+        )],
+    );
+    let huge = save(&dir.join("huge"), &huge);
+    refused(
+        &[&"merge", &huge, &huge, &huge, &"-o", &out],
+        "latency sample count overflows",
+    );
+    // The GPU sample counts of one component, too.
+    let mut gpu = json::read(&huge).unwrap();
+    gpu.components["tts"].gpu = Some(ComponentGpu {
+        samples: u64::MAX,
+        ..ComponentGpu::default()
+    });
+    let mut small = new_histogram();
+    small.record(MS).unwrap();
+    let tts = &mut gpu.components["tts"];
+    tts.counts.samples = 1;
+    tts.latency = stats::latency_stats(&small);
+    tts.histogram = encode_histogram(&small);
+    let gpu = write_as(&dir, "gpu.json", &gpu);
+    refused(
+        &[&"merge", &gpu, &gpu, &"-o", &out],
+        "GPU sample count overflows",
+    );
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn a_directory_input_is_its_newest_report_by_name_not_by_modification_time() {
+    let dir = scratch("newest");
+    let (base, current) = tts_pair(&dir, 1.0);
+    let both = dir.join("both");
+    std::fs::create_dir_all(&both).unwrap();
+    let older = both.join("profile_20261121_100000.json");
+    let newer = both.join("profile_20261121_110000.json");
+    let tenth = both.join("profile_20261121_110000_10.json");
+    let second = both.join("profile_20261121_110000_2.json");
+    std::fs::copy(&base, &older).unwrap();
+    std::fs::copy(&current, &newer).unwrap();
+    // The older report is touched last (a copy, a checkout): its mtime is the newest.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&older)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_eq!(json::resolve(&both).unwrap(), newer);
+    let shown = stdout(&profiler(&[&"show", &both]));
+    assert!(shown.contains("2026-11-21T11:00:00"), "{shown}");
+    // Same second: `_10` comes after `_2`.
+    std::fs::copy(&current, &second).unwrap();
+    std::fs::copy(&current, &tenth).unwrap();
+    assert_eq!(json::resolve(&both).unwrap(), tenth);
+}
+
+#[test]
+fn names_with_terminal_escapes_or_ten_thousand_characters_are_shown_escaped_and_cut() {
+    let dir = scratch("escapes");
+    let long = "x".repeat(10_000);
+    let samples = spread(100, 10.0, 20.0);
+    let mut r = report(
+        "2026-11-21T10:00:00\u{1b}[2J",
+        vec![
+            (
+                "\u{1b}[2J\u{1b}[31mtts\nFAKE LINE",
+                component(Kind::Latency, Some(1.0), &samples, None),
+            ),
+            (&long, component(Kind::Latency, Some(1.0), &samples, None)),
+        ],
+    );
+    r.gpu.reason = Some("driver \u{1b}]0;owned\u{7}".into());
+    let file = save(&dir, &r);
+    let base = save(&dir.join("b"), &r);
+    for args in [
+        vec![&"show" as &dyn AsRef<std::ffi::OsStr>, &file],
+        vec![&"compare", &base, &file],
+    ] {
+        let out = profiler(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("FAKE LINE")), "{text}");
+        assert!(text.contains("\\u{1b}[2J"), "{text}");
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest < 400, "a line of {widest} characters");
+    }
 }

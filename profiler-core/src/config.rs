@@ -6,7 +6,7 @@
 //! | `PROFILER_COMPONENTS` | comma-separated names, or `all` | all |
 //! | `PROFILER_SAMPLE_RATE` | a number in `[0, 1]` | 1 |
 //! | `PROFILER_OUTPUT_DIR` | a directory | `profile_results` |
-//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, or `none` | all three |
+//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, or `none` (unknown names are dropped with a warning; none known: `json`) | all three |
 //! | `PROFILER_WARMUP` | calls per component to leave out | 0 |
 //! | `PROFILER_LANG` | `en`, `ko` | `en` |
 //! | `PROFILER_TARGET_<NAME>_MS` | a positive number (P95 target of component NAME) | spec defaults |
@@ -23,6 +23,8 @@
 //! | `PROFILER_ALERT_WINDOW_SEC` | rolling window of the alert P95, 1 to 3600 | 30 |
 //! | `PROFILER_ALERT_MIN_SAMPLES` | samples a window needs before it is judged, 1 to 1000000 | 20 |
 //! | `PROFILER_ALERT_COOLDOWN_SEC` | least time between two alerts of one component, 0 to 86400 | 60 |
+//! | `PROFILER_SIGNALS` | on/off: write the report on SIGTERM/SIGINT, then end as the signal would | off |
+//! | `PROFILER_MAX_INPUT_MB` | largest report file the tools read, 1 to 1048576 MB | 256 |
 //!
 //! An invalid value never stops the host program: the default is used and one line
 //! on stderr names the variable and what it accepts.
@@ -142,6 +144,11 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Live budget alerts (`PROFILER_ALERT*`).
     pub alerts: AlertConfig,
+    /// Write the report on SIGTERM and SIGINT, then end as the signal would
+    /// (`PROFILER_SIGNALS`; Unix).
+    pub signals: bool,
+    /// Largest report file `profiler` reads, MB (`PROFILER_MAX_INPUT_MB`).
+    pub max_input_mb: u64,
 }
 
 impl Default for Config {
@@ -163,6 +170,8 @@ impl Default for Config {
             chart_font: None,
             metrics: MetricsConfig::default(),
             alerts: AlertConfig::default(),
+            signals: false,
+            max_input_mb: 256,
         }
     }
 }
@@ -196,6 +205,58 @@ fn parse_bool(s: &str) -> Option<bool> {
         "0" | "false" | "off" | "no" => Some(false),
         _ => None,
     }
+}
+
+impl Formats {
+    /// `json,charts`, `none`...: the names `PROFILER_FORMATS` takes.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = [
+            (self.json, "json"),
+            (self.console, "console"),
+            (self.charts, "charts"),
+        ]
+        .into_iter()
+        .filter_map(|(on, n)| on.then_some(n))
+        .collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
+/// `PROFILER_FORMATS`: the formats named, and the names not known. A typo never turns
+/// an output on: unknown names are dropped, and a value with no known name (`xml`)
+/// gives the JSON file alone, so the report is kept and stdout, which the program may
+/// use, stays untouched.
+fn parse_formats(value: &str) -> (Formats, Vec<String>) {
+    let mut f = Formats {
+        json: false,
+        console: false,
+        charts: false,
+    };
+    // An empty value names no output, as `none` does.
+    let mut known = value.trim().is_empty();
+    let mut unknown = Vec::new();
+    for part in value.split(',').map(|s| s.trim().to_ascii_lowercase()) {
+        match part.as_str() {
+            "json" => f.json = true,
+            "console" => f.console = true,
+            "charts" | "png" => f.charts = true,
+            "none" => {}
+            "" => continue,
+            _ => {
+                unknown.push(part);
+                continue;
+            }
+        }
+        known = true;
+    }
+    if !known {
+        f.json = true;
+    }
+    (f, unknown)
 }
 
 fn parse_ranged(s: &str, lo: u64, hi: u64) -> Option<u64> {
@@ -273,31 +334,16 @@ impl Config {
                     }
                 }
                 "PROFILER_FORMATS" => {
-                    let mut f = Formats {
-                        json: false,
-                        console: false,
-                        charts: false,
-                    };
-                    let mut ok = true;
-                    for part in value.split(',').map(|s| s.trim().to_ascii_lowercase()) {
-                        match part.as_str() {
-                            "json" => f.json = true,
-                            "console" => f.console = true,
-                            "charts" | "png" => f.charts = true,
-                            "none" | "" => {}
-                            _ => ok = false,
-                        }
-                    }
-                    if ok {
-                        c.formats = f;
-                    } else {
+                    let (f, unknown) = parse_formats(value);
+                    if !unknown.is_empty() {
                         warn(
                             key,
                             value,
                             "comma-separated json, console, charts, or none",
-                            "json,console,charts".into(),
+                            f.names(),
                         );
                     }
+                    c.formats = f;
                 }
                 "PROFILER_WARMUP" => match parse_ranged(value, 0, u64::MAX) {
                     Some(n) => c.warmup = n,
@@ -336,6 +382,14 @@ impl Config {
                         "seconds from 1 to 86400, or 0 for no periodic report",
                         "0".into(),
                     ),
+                },
+                "PROFILER_SIGNALS" => match parse_bool(value) {
+                    Some(b) => c.signals = b,
+                    None => warn(key, value, on_off, "off".into()),
+                },
+                "PROFILER_MAX_INPUT_MB" => match parse_ranged(value, 1, 1 << 20) {
+                    Some(n) => c.max_input_mb = n,
+                    None => warn(key, value, "megabytes from 1 to 1048576", "256".into()),
                 },
                 "PROFILER_CHART_FONT" => {
                     if value.trim().is_empty() {
@@ -417,6 +471,28 @@ impl Config {
         (c, warnings)
     }
 
+    /// The largest report file the tools read, bytes.
+    pub fn max_input_bytes(&self) -> u64 {
+        self.max_input_mb.saturating_mul(1024 * 1024)
+    }
+
+    /// The `PROFILER_COMPONENTS` names that match none of `registered` (compared
+    /// without case): a typo that would otherwise record nothing, silently.
+    pub fn unmatched_components<'a>(
+        &'a self,
+        registered: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<&'a str> {
+        let known: BTreeSet<String> = registered
+            .into_iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        self.components
+            .iter()
+            .filter(|n| !known.contains(*n))
+            .map(String::as_str)
+            .collect()
+    }
+
     /// Whether `component` passes the `PROFILER_COMPONENTS` filter.
     pub fn component_enabled(&self, component: &str) -> bool {
         self.components.is_empty() || self.components.contains(&component.to_ascii_lowercase())
@@ -495,6 +571,44 @@ mod tests {
                 cooldown_sec: 0,
             }
         );
+    }
+
+    #[test]
+    fn a_typo_in_formats_never_turns_the_console_on() {
+        for (value, json, console, charts, warned) in [
+            ("xml", true, false, false, true),
+            ("json,xml", true, false, false, true),
+            ("charts, pdf", false, false, true, true),
+            ("none,xlsx", false, false, false, true),
+            ("console", false, true, false, false),
+            ("", false, false, false, false),
+        ] {
+            let (c, w) = Config::from_vars([("PROFILER_FORMATS", value)]);
+            assert_eq!(
+                c.formats,
+                Formats {
+                    json,
+                    console,
+                    charts
+                },
+                "{value:?}"
+            );
+            assert_eq!(w.len(), warned as usize, "{value:?}: {w:?}");
+            if let Some(w) = w.first() {
+                let line = w.to_string();
+                assert!(
+                    line.contains("PROFILER_FORMATS") && line.contains(&c.formats.names()),
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn filter_names_that_match_no_component_are_found() {
+        let (c, _) = Config::from_vars([("PROFILER_COMPONENTS", "STT, ttss")]);
+        assert_eq!(c.unmatched_components(["stt", "llm"]), vec!["ttss"]);
+        assert!(Config::default().unmatched_components(["stt"]).is_empty());
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub use record::{
     InTurn, Turn, TurnScope,
 };
 
+/// The fuzz targets' entry points (`fuzz/`): not a public API, not covered by semver.
+#[doc(hidden)]
+pub mod fuzzing;
+
 /// What `#[profile]` expands to: not a public API, and not covered by semver.
 #[doc(hidden)]
 pub mod __private {

@@ -4,39 +4,69 @@
 //! (`render::reporters`). `report()` builds one on demand.
 //!
 //! What the session says about itself (a file written, a file that could not be) goes
-//! to stderr; stdout carries only the console report, and only when asked for.
+//! to stderr; stdout carries only the console report, and only when asked for. Writing
+//! never takes the host down: write errors (a closed pipe) are ignored or said in one
+//! line, and a panic while writing is caught (see `Session`'s `Drop`).
+//!
+//! Each guard is its own session (its own start, samplers and periodic dumps); the
+//! opt-in SIGTERM/SIGINT handler (`signals`) writes every live session's report once.
+
+mod signals;
+
+pub use signals::SignalError;
 
 use crate::analyse;
 use crate::config::Config;
+use crate::model::text::{printable, MAX_SHOWN_NAME_CHARS};
 use crate::model::Report;
-use crate::record::{clock, settings};
+use crate::record::{clock, component, settings};
 use crate::render::{self, Output, ReportError, Reporter};
 use crate::sample::ticker::{Flow, Ticker};
 use crate::sample::{Extras, Samplers};
 use crate::status;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// One session's own state: its configuration, start, samplers and periodic dumps.
 struct Active {
     cfg: Arc<Config>,
     started: Instant,
     samplers: Samplers,
+    /// Set by whoever writes the end-of-run report (the guard, `finish`, or the signal
+    /// handler), so it is written once.
+    finished: AtomicBool,
+    /// Held while the end-of-run report is written: a second writer (the guard dropped
+    /// while the signal handler writes) waits for it, so the program does not end with
+    /// the report half written.
+    writing: Mutex<()>,
+    /// Periodic dumps; taken and stopped before the end-of-run report. Its tick holds
+    /// only a `Weak` to this state, so no cycle keeps a session alive.
+    periodic: Mutex<Option<Ticker>>,
+    /// Live metrics and alerts (`PROFILER_METRICS`, `PROFILER_ALERTS`); dropped before
+    /// the end-of-run report, publishing what the last interval recorded.
+    live: Mutex<Option<crate::live::LiveGuard>>,
 }
 
-static ACTIVE: Mutex<Option<Arc<Active>>> = Mutex::new(None);
+/// Live sessions, oldest first.
+static LIVE: Mutex<Vec<Arc<Active>>> = Mutex::new(Vec::new());
 
-fn active() -> Option<Arc<Active>> {
-    ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone()
+fn live() -> MutexGuard<'static, Vec<Arc<Active>>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The guard `init()` returns: dropping it writes the end-of-run report.
+///
+/// Two live guards are two sessions: each has its own start, samplers and periodic
+/// dumps, and writes its own report when it ends, with its own duration and memory
+/// timeline, in whatever order they are dropped; the components' figures in both are
+/// the process's (every call recorded so far: recording is process-wide). The free
+/// function [`report`] reads the most recently started live session.
 #[must_use = "the report is written when this guard is dropped; bind it: `let _profiler = profiler::init();`"]
 pub struct Session {
     active: Option<Arc<Active>>,
-    periodic: Option<Ticker>,
-    /// Live metrics and alerts (`PROFILER_METRICS`, `PROFILER_ALERTS`).
-    live: Option<crate::live::LiveGuard>,
 }
 
 /// Starts profiling with the environment's configuration.
@@ -53,51 +83,105 @@ pub fn init_with(cfg: Config) -> Session {
 fn start(cfg: Config) -> Session {
     clock::epoch();
     if !cfg.enabled {
-        return Session {
-            active: None,
-            periodic: None,
-            live: None,
-        };
+        return Session { active: None };
     }
     let cfg = Arc::new(cfg);
     let active = Arc::new(Active {
         samplers: Samplers::start(&cfg),
         cfg: cfg.clone(),
         started: Instant::now(),
+        finished: AtomicBool::new(false),
+        writing: Mutex::new(()),
+        periodic: Mutex::new(None),
+        live: Mutex::new(
+            (cfg.metrics.enabled || cfg.alerts.enabled)
+                .then(|| crate::live::start(cfg.metrics.enabled, cfg.alerts.enabled)),
+        ),
     });
-    *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
-    let periodic = (cfg.report_interval_sec > 0)
-        .then(|| {
-            let every = Duration::from_secs(cfg.report_interval_sec);
-            Ticker::start(
-                "profiler-report",
-                false,
-                move || every,
-                move || {
-                    // Periodic dumps are files only: the console report is the run's end.
-                    let mut files = (*settings::active()).clone();
-                    files.formats.console = false;
-                    emit(&report(), &files.output_dir, &render::reporters(&files));
-                    Flow::Continue
-                },
-            )
-            .ok()
-        })
-        .flatten();
-    let live = (cfg.metrics.enabled || cfg.alerts.enabled)
-        .then(|| crate::live::start(cfg.metrics.enabled, cfg.alerts.enabled));
+    {
+        let mut live = live();
+        if !live.is_empty() {
+            status::line(format_args!(
+                "profiler: a second session started while one is live; each writes its own report when its guard is dropped"
+            ));
+        }
+        live.push(active.clone());
+    }
+    if cfg.report_interval_sec > 0 {
+        let every = Duration::from_secs(cfg.report_interval_sec);
+        let weak = Arc::downgrade(&active);
+        let ticker = Ticker::start(
+            "profiler-report",
+            false,
+            move || every,
+            move || {
+                let Some(a) = weak.upgrade() else {
+                    return Flow::Stop;
+                };
+                if a.finished.load(Ordering::Acquire) {
+                    return Flow::Stop;
+                }
+                // Periodic dumps are files only: the console report is the run's end.
+                let mut files = (*settings::active()).clone();
+                files.formats.console = false;
+                emit(
+                    &report_of(Some(&a)),
+                    &files.output_dir,
+                    &render::reporters(&files),
+                );
+                Flow::Continue
+            },
+        )
+        .ok();
+        *active.periodic.lock().unwrap_or_else(|e| e.into_inner()) = ticker;
+    }
+    if cfg.signals {
+        if let Err(e) = report_on_signals() {
+            status::line(format_args!("profiler: {e}"));
+        }
+    }
     Session {
         active: Some(active),
-        periodic,
-        live,
     }
 }
 
-/// The report of everything recorded so far (with the session's samplers when one runs).
+/// Writes the report when the process gets SIGTERM or SIGINT (a container stop, a
+/// Ctrl-C), then lets the signal end the process as it would have. What
+/// `PROFILER_SIGNALS=on` turns on at `init()`; calling it again does nothing.
+///
+/// On the first of those signals every live session writes its end-of-run report (or,
+/// with none live, the report of everything recorded is written as a session would);
+/// then, if the signal's disposition was the default one, the process ends by that
+/// signal (exit status and all). A signal the program ignored is left ignored, and one
+/// the program handles itself is passed to its handler, which decides. Unix only.
+pub fn report_on_signals() -> Result<(), SignalError> {
+    signals::install(on_signal)
+}
+
+/// What the signal handler's thread does on the first signal.
+fn on_signal() {
+    let sessions: Vec<Arc<Active>> = live().clone();
+    if sessions.is_empty() {
+        let cfg = settings::active();
+        emit(&report(), &cfg.output_dir, &render::reporters(&cfg));
+    }
+    for a in sessions {
+        finish(&a);
+    }
+}
+
+/// The report of everything recorded so far, with the samplers of the most recently
+/// started live session (none: no memory or GPU section).
 pub fn report() -> Report {
+    let newest = live().last().cloned();
+    report_of(newest.as_deref())
+}
+
+/// The report of everything recorded so far, with `a`'s samplers and duration.
+fn report_of(a: Option<&Active>) -> Report {
     let snap = crate::aggregate::snapshot();
     let cfg = settings::active();
-    let extras = match active() {
+    let extras = match a {
         Some(a) => a.samplers.extras(&snap, a.started.elapsed().as_secs_f64()),
         None => Extras {
             duration_sec: snap.taken_at_sec,
@@ -105,6 +189,57 @@ pub fn report() -> Report {
         },
     };
     analyse::build(&snap, &cfg, extras)
+}
+
+/// Writes `a`'s end-of-run report unless it was written already.
+fn finish(a: &Arc<Active>) -> Option<Written> {
+    let _writing = a.writing.lock().unwrap_or_else(|e| e.into_inner());
+    if a.finished.swap(true, Ordering::AcqRel) {
+        return None;
+    }
+    let periodic = a.periodic.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(mut p) = periodic {
+        p.stop();
+    }
+    // Publishes what the last interval recorded, then stops.
+    drop(a.live.lock().unwrap_or_else(|e| e.into_inner()).take());
+    warn_unmatched_filter(&a.cfg);
+    let written = emit(
+        &report_of(Some(a)),
+        &a.cfg.output_dir,
+        &render::reporters(&a.cfg),
+    );
+    live().retain(|x| !Arc::ptr_eq(x, a));
+    Some(written)
+}
+
+/// One line, once per process, for `PROFILER_COMPONENTS` names that match no component
+/// registered by the end of the run: a typo there records nothing, silently otherwise.
+fn warn_unmatched_filter(cfg: &Config) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if cfg.components.is_empty() || WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    let metas = component::metas();
+    let unmatched = cfg.unmatched_components(metas.iter().map(|m| m.name.as_str()));
+    if unmatched.is_empty() || WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let shown = |names: &mut dyn Iterator<Item = &str>| {
+        let mut v: Vec<String> = names
+            .take(11)
+            .map(|n| printable(n, MAX_SHOWN_NAME_CHARS).into_owned())
+            .collect();
+        if v.len() > 10 {
+            v[10] = "...".into();
+        }
+        v.join(", ")
+    };
+    status::line(format_args!(
+        "profiler: PROFILER_COMPONENTS names {}, which no component registered in this run (registered: {}); check the spelling",
+        shown(&mut unmatched.iter().copied()),
+        shown(&mut metas.iter().map(|m| m.name.as_str()))
+    ));
 }
 
 /// What writing a report produced.
@@ -179,30 +314,32 @@ pub fn emit(report: &Report, dir: &Path, reporters: &[Box<dyn Reporter>]) -> Wri
 }
 
 impl Session {
-    /// Builds and writes the report now, ending the session.
+    /// Builds and writes the report now, ending the session. `None` when profiling is
+    /// off or the report was written already (by the signal handler).
     pub fn finish(mut self) -> Option<Written> {
         self.finish_inner()
     }
 
+    /// This session's report so far, without writing it.
+    pub fn report(&self) -> Report {
+        report_of(self.active.as_deref())
+    }
+
     fn finish_inner(&mut self) -> Option<Written> {
-        if let Some(mut p) = self.periodic.take() {
-            p.stop();
-        }
-        // Publishes what the last interval recorded, then stops.
-        drop(self.live.take());
         let a = self.active.take()?;
-        let r = report();
-        let written = emit(&r, &a.cfg.output_dir, &render::reporters(&a.cfg));
-        let mut slot = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.as_ref().is_some_and(|x| Arc::ptr_eq(x, &a)) {
-            *slot = None;
-        }
-        Some(written)
+        finish(&a)
     }
 }
 
 impl Drop for Session {
+    /// Writes the report. Never unwinds into the host: a panic while writing (a bug
+    /// in a reporter, say) is caught and said in one line, as drop may run while the
+    /// host is already unwinding, where a second panic would abort it.
     fn drop(&mut self) {
-        let _ = self.finish_inner();
+        if catch_unwind(AssertUnwindSafe(|| self.finish_inner())).is_err() {
+            status::line(format_args!(
+                "profiler: writing the end-of-run report panicked; some files may be missing"
+            ));
+        }
     }
 }

@@ -24,15 +24,42 @@ pub struct Args {
     pub labels: Vec<(String, LitStr)>,
 }
 
+/// Longest name or label the profiler records (as `model::text` in profiler-core).
+const MAX_NAME_CHARS: usize = 128;
+
+/// Characters a name must not hold: they would reach terminals and reports (escapes,
+/// newlines, invisible and direction-changing characters).
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
 fn lit_str(e: &Expr, key: &str) -> syn::Result<LitStr> {
     match e {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
         }) => {
-            if s.value().trim().is_empty() {
+            let value = s.value();
+            if value.trim().is_empty() {
                 Err(syn::Error::new(
                     s.span(),
                     format!("`{key}` must not be empty"),
+                ))
+            } else if let Some(c) = value.chars().find(|c| unprintable(*c)) {
+                Err(syn::Error::new(
+                    s.span(),
+                    format!(
+                        "`{key}` must be printable text: it holds U+{:04X}, which would reach terminals and reports",
+                        c as u32
+                    ),
+                ))
+            } else if value.chars().count() > MAX_NAME_CHARS {
+                Err(syn::Error::new(
+                    s.span(),
+                    format!("`{key}` must be at most {MAX_NAME_CHARS} characters"),
                 ))
             } else {
                 Ok(s.clone())

@@ -14,9 +14,9 @@ pub struct Child {
     pub stderr: String,
 }
 
-/// Runs the ignored test `name` of this binary with `vars` set and every other
-/// `PROFILER_*` variable of this process removed.
-pub fn run_child(name: &str, vars: &[(&str, &str)]) -> Child {
+/// The command that runs the ignored test `name` of this binary with `vars` set and
+/// every other `PROFILER_*` variable of this process removed.
+pub fn child_command(name: &str, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
     cmd.args([
         "--exact",
@@ -29,7 +29,15 @@ pub fn run_child(name: &str, vars: &[(&str, &str)]) -> Child {
         cmd.env_remove(k);
     }
     cmd.env(MARKER, "1").envs(vars.iter().copied());
-    let out = cmd.output().expect("run the child test");
+    cmd
+}
+
+/// Runs the ignored test `name` of this binary with `vars` set and every other
+/// `PROFILER_*` variable of this process removed.
+pub fn run_child(name: &str, vars: &[(&str, &str)]) -> Child {
+    let out = child_command(name, vars)
+        .output()
+        .expect("run the child test");
     let child = Child {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

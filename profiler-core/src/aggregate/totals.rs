@@ -25,6 +25,9 @@ pub struct ComponentTotals {
     pub cancelled: u64,
     /// Completed calls left out as warm-up.
     pub warmup_excluded: u64,
+    /// Latency samples (and stream times) longer than the recording range, counted at
+    /// its top (about 18.3 minutes).
+    pub clamped: u64,
     /// Stream items (completed and cancelled streams).
     pub items: u64,
     /// Streams that ran to their end.
@@ -82,6 +85,7 @@ impl Default for ComponentTotals {
             errors: 0,
             cancelled: 0,
             warmup_excluded: 0,
+            clamped: 0,
             items: 0,
             streams_completed: 0,
             streams_cancelled: 0,
@@ -108,6 +112,10 @@ impl ComponentTotals {
         self.errors = self.errors.wrapping_add(c.errors.get());
         self.cancelled = self.cancelled.wrapping_add(c.cancelled.get());
         self.warmup_excluded = self.warmup_excluded.wrapping_add(c.warmup_excluded.get());
+        self.clamped = self
+            .clamped
+            .wrapping_add(c.latency.clamped())
+            .wrapping_add(c.stream_total.clamped());
         self.items = self.items.wrapping_add(c.items.get());
         self.streams_completed = self
             .streams_completed
@@ -127,8 +135,18 @@ impl ComponentTotals {
         });
     }
 
-    /// Adds `o`'s figures (another process's, or another report's).
+    /// Adds `o`'s figures (another process's, or another report's). Every sum is
+    /// checked (histogram sample counts included: HDR would saturate them silently);
+    /// on an error `self` may hold part of `o`.
     pub fn merge(&mut self, o: &ComponentTotals) -> Result<(), MergeError> {
+        self.latency
+            .len()
+            .checked_add(o.latency.len())
+            .ok_or(MergeError::Overflow("latency sample"))?;
+        self.stream_total
+            .len()
+            .checked_add(o.stream_total.len())
+            .ok_or(MergeError::Overflow("stream time sample"))?;
         self.latency
             .add(&o.latency)
             .map_err(MergeError::Histogram)?;
@@ -138,6 +156,7 @@ impl ComponentTotals {
         add(&mut self.errors, o.errors, "error")?;
         add(&mut self.cancelled, o.cancelled, "cancelled")?;
         add(&mut self.warmup_excluded, o.warmup_excluded, "warm-up")?;
+        add(&mut self.clamped, o.clamped, "clamped sample")?;
         add(&mut self.items, o.items, "stream item")?;
         add(
             &mut self.streams_completed,
@@ -151,7 +170,7 @@ impl ComponentTotals {
         )?;
         add(&mut self.turn_ns, o.turn_ns, "turn time")?;
         self.active_sec = self.active_sec.max(o.active_sec);
-        self.memory.merge(&o.memory);
+        self.memory.try_merge(&o.memory)?;
         self.allocations = match (self.allocations, o.allocations) {
             (Some((b1, n1)), Some((b2, n2))) => {
                 let (mut b, mut n) = (b1, n1);
@@ -162,7 +181,7 @@ impl ComponentTotals {
             (a, b) => a.or(b),
         };
         self.gpu = match (&self.gpu, &o.gpu) {
-            (Some(a), Some(b)) => Some(merge_gpu(a, b)),
+            (Some(a), Some(b)) => Some(merge_gpu(a, b)?),
             (a, b) => a.clone().or_else(|| b.clone()),
         };
         Ok(())
@@ -178,8 +197,24 @@ impl ComponentTotals {
 }
 
 impl MemoryTotals {
+    /// [`MemoryTotals::merge`] with its sums checked: for totals read from reports,
+    /// where a count past `u64::MAX` or a growth past `i64` is an error, not a wrap.
+    pub fn try_merge(&mut self, o: &MemoryTotals) -> Result<(), MergeError> {
+        if self.sampled_calls != 0 && o.sampled_calls != 0 {
+            self.sampled_calls
+                .checked_add(o.sampled_calls)
+                .ok_or(MergeError::Overflow("memory-sampled call"))?;
+            self.rss_growth
+                .checked_add(o.rss_growth)
+                .ok_or(MergeError::Overflow("memory growth"))?;
+        }
+        self.merge(o);
+        Ok(())
+    }
+
     /// Merges other readings: before is the lowest, after the highest, deltas add up,
-    /// the worst delta is the largest.
+    /// the worst delta is the largest. Deltas wrap like the per-thread counters they
+    /// come from (two's complement sums of signed deltas).
     pub fn merge(&mut self, o: &MemoryTotals) {
         if o.sampled_calls == 0 {
             return;
@@ -199,8 +234,11 @@ impl MemoryTotals {
 }
 
 /// The GPU figures of both sets of samples: means weighted by sample count, maxima.
-fn merge_gpu(a: &ComponentGpu, b: &ComponentGpu) -> ComponentGpu {
-    let samples = a.samples + b.samples;
+fn merge_gpu(a: &ComponentGpu, b: &ComponentGpu) -> Result<ComponentGpu, MergeError> {
+    let samples = a
+        .samples
+        .checked_add(b.samples)
+        .ok_or(MergeError::Overflow("GPU sample"))?;
     let weighted = |x: f64, y: f64| {
         if samples == 0 {
             0.0
@@ -208,13 +246,13 @@ fn merge_gpu(a: &ComponentGpu, b: &ComponentGpu) -> ComponentGpu {
             (x * a.samples as f64 + y * b.samples as f64) / samples as f64
         }
     };
-    ComponentGpu {
+    Ok(ComponentGpu {
         samples,
         mean_util_pct: weighted(a.mean_util_pct, b.mean_util_pct),
         max_util_pct: a.max_util_pct.max(b.max_util_pct),
         mean_vram_used_mb: weighted(a.mean_vram_used_mb, b.mean_vram_used_mb),
         max_vram_used_mb: a.max_vram_used_mb.max(b.max_vram_used_mb),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,13 @@
 //!
 //! A percentile is a regression when it grew by more than the threshold (in percent of
 //! the baseline figure), and an improvement when it shrank by more than the threshold.
-//! Components present on one side only are new or gone, never regressions.
+//! A baseline of zero (every sample under 1 ns: a mock clock, a stub) has no percentage:
+//! any growth from it is past every threshold, so it is a regression. Components
+//! present on one side only are new or gone, never regressions.
+//!
+//! The figures are taken as the reports state them: check a report read from a file
+//! with `analyse::validate::check` first (the `profiler` command does), so a corrupt
+//! histogram or a hand-edited `p95: -5` is refused rather than judged.
 //!
 //! Turns are compared part by part too (`TurnComparison`): each waterfall part's share
 //! of delay and its P50/P95 per turn, marked by the same rule on the P95, so a turn's
@@ -94,7 +100,8 @@ pub struct Row {
     pub current_ms: Option<f64>,
     /// Current minus baseline, ms.
     pub delta_ms: Option<f64>,
-    /// The change in percent of the baseline (none when the baseline is zero).
+    /// The change in percent of the baseline (none when the baseline is zero: a growth
+    /// from zero is then a regression whatever the threshold).
     pub delta_pct: Option<f64>,
     /// Samples behind the baseline's figure.
     pub base_samples: u64,
@@ -249,6 +256,8 @@ fn status_of(base: Option<f64>, current: Option<f64>, threshold_pct: f64) -> Sta
                 Status::Unchanged
             }
         }
+        // From zero: no percentage, and any growth is past the threshold.
+        (Some(b), Some(c)) if c > b => Status::Regression,
         _ => Status::Unchanged,
     }
 }
@@ -392,5 +401,49 @@ mod tests {
         assert_eq!(t.interruption_rate_pct.delta(), Some(7.5));
         // Explains; only component rows are regressions.
         assert_eq!(c.regressions().count(), 0);
+    }
+
+    fn with_tts_p95(p95: f64) -> Report {
+        let mut r = report(&[], 0.0);
+        r.turns = None;
+        r.components.insert(
+            "tts".into(),
+            ComponentReport {
+                latency: LatencyStats {
+                    count: 10,
+                    p95,
+                    ..LatencyStats::default()
+                },
+                ..ComponentReport::default()
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn a_slow_down_from_a_zero_baseline_is_a_regression() {
+        let p = Path::new("r.json");
+        let c = Comparison::new(
+            p,
+            &with_tts_p95(0.0),
+            p,
+            &with_tts_p95(50.0),
+            10.0,
+            &[Percentile::P95],
+        );
+        let row = &c.rows[0];
+        assert_eq!(
+            (row.status, row.delta_pct, row.delta_ms),
+            (Status::Regression, None, Some(50.0))
+        );
+        let same = Comparison::new(
+            p,
+            &with_tts_p95(0.0),
+            p,
+            &with_tts_p95(0.0),
+            10.0,
+            &[Percentile::P95],
+        );
+        assert_eq!(same.rows[0].status, Status::Unchanged);
     }
 }

@@ -1,7 +1,8 @@
 //! One report from the reports of several processes or machines.
 //!
 //! Each input component is read back into mergeable totals (its histograms decoded and
-//! checked against the counts the report states), the totals are added, and the merged
+//! checked against the figures the report states: `validate`), the totals are added
+//! (every sum checked: an overflow is an error, never a wrap), and the merged
 //! report is built from them by the same code as a live report (`figures`), then
 //! judged again (`assess`). So:
 //!
@@ -28,14 +29,15 @@
 //!   the merged percentiles);
 //! - `run.merged_from` is the number of processes behind the report.
 
-use super::figures::{self, ComponentInput};
+use super::figures::{self, ComponentInput, TurnTime};
+use super::validate::{self, InvalidReport};
 use crate::aggregate::{
     self, ComponentTotals, MemoryTotals, PartTotals, SessionTotals, TurnTotals,
 };
-use crate::model::histogram::decode_histogram;
 use crate::model::*;
 use hdrhistogram::Histogram;
 use indexmap::IndexMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -60,31 +62,13 @@ pub enum MergeError {
         /// The input measuring it so.
         other_path: PathBuf,
     },
-    /// A histogram that does not decode.
-    #[error("{path}: component {name:?}: {what} cannot be merged: {source}")]
-    Histogram {
+    /// An input whose figures cannot be believed (see `analyse::validate`).
+    #[error("{path}: {source}")]
+    Invalid {
         /// The input.
         path: PathBuf,
-        /// The component.
-        name: String,
-        /// Which histogram.
-        what: &'static str,
-        /// Why it does not decode.
-        source: HistogramError,
-    },
-    /// A histogram holding another number of samples than the report states.
-    #[error("{path}: component {name:?}: {what} holds {found} samples but the report says {stated}; the file was edited or cut short")]
-    Count {
-        /// The input.
-        path: PathBuf,
-        /// The component.
-        name: String,
-        /// Which histogram.
-        what: &'static str,
-        /// Samples in the histogram.
-        found: u64,
-        /// Samples the report states.
-        stated: u64,
+        /// What is wrong with it.
+        source: InvalidReport,
     },
     /// Totals that cannot be added (a count overflowing).
     #[error("{path}: component {name:?}: {source}")]
@@ -96,20 +80,37 @@ pub enum MergeError {
         /// What went wrong.
         source: aggregate::MergeError,
     },
+    /// A report-wide count that overflows when the reports are added.
+    #[error("the {0} count overflows when the reports are added")]
+    Overflow(&'static str),
 }
 
 /// Merges `inputs` (path, report) into one report, or says which input cannot be merged.
+///
+/// Time and memory grow linearly with the inputs: every component's inputs are found
+/// first (their kinds checked, so nothing is decoded for reports that cannot be
+/// merged), then one component at a time is decoded, added up, turned into its report
+/// and its histograms dropped, so at most one component's histograms are held at once.
 pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     let Some((_, first)) = inputs.first() else {
         return Err(MergeError::Empty);
     };
-    let mut merged: IndexMap<String, (ComponentInput, &Path)> = IndexMap::new();
-    let mut turns = TurnTotals {
+    let merged_from = inputs.iter().try_fold(0u32, |sum, (_, r)| {
+        sum.checked_add(r.run.merged_from.max(1))
+            .ok_or(MergeError::Overflow("merged process"))
+    })?;
+    // Each component's (input index, its report there), in the order they first appear.
+    let mut by_name: IndexMap<&str, Vec<(usize, &ComponentReport)>> = IndexMap::new();
+    let mut turn_totals = TurnTotals {
         max_tracked_sessions: 0,
         ..TurnTotals::default()
     };
-    for (path, r) in inputs {
-        turns
+    for (i, (path, r)) in inputs.iter().enumerate() {
+        validate::report_figures(r).map_err(|source| MergeError::Invalid {
+            path: path.clone(),
+            source,
+        })?;
+        turn_totals
             .merge(&turn_totals_of(path, r)?)
             .map_err(|source| MergeError::Totals {
                 path: path.clone(),
@@ -117,58 +118,39 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
                 source,
             })?;
         for (name, c) in &r.components {
-            let totals = totals_of(path, name, c, r)?;
-            match merged.get_mut(name) {
-                None => {
-                    let input = ComponentInput {
+            let seen = by_name.entry(name.as_str()).or_default();
+            if let Some(&(j, other)) = seen.first() {
+                if other.kind != c.kind {
+                    return Err(MergeError::KindMismatch {
                         name: name.clone(),
-                        kind: c.kind,
-                        source: c.source,
-                        functions: c.functions.clone(),
-                        labels: c.labels.clone(),
-                        target: c.target_ms.zip(c.target_source),
-                        totals,
-                    };
-                    merged.insert(name.clone(), (input, path));
-                }
-                Some((into, first_path)) => {
-                    if into.kind != c.kind {
-                        return Err(MergeError::KindMismatch {
-                            name: name.clone(),
-                            first: kind_name(into.kind),
-                            first_path: first_path.to_path_buf(),
-                            other: kind_name(c.kind),
-                            other_path: path.clone(),
-                        });
-                    }
-                    into.totals
-                        .merge(&totals)
-                        .map_err(|source| MergeError::Totals {
-                            path: path.clone(),
-                            name: name.clone(),
-                            source,
-                        })?;
-                    if into.target.is_none() {
-                        into.target = c.target_ms.zip(c.target_source);
-                    }
-                    for f in &c.functions {
-                        if !into.functions.contains(f) {
-                            into.functions.push(f.clone());
-                        }
-                    }
-                    for (k, v) in &c.labels {
-                        into.labels.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
+                        first: kind_name(other.kind),
+                        first_path: inputs[j].0.clone(),
+                        other: kind_name(c.kind),
+                        other_path: path.clone(),
+                    });
                 }
             }
+            seen.push((i, c));
         }
     }
-    let inputs_merged: Vec<ComponentInput> = merged.into_values().map(|(c, _)| c).collect();
+    let sample_rate = first.run.sample_rate;
+    let mut components = IndexMap::with_capacity(by_name.len());
+    let mut times = Vec::with_capacity(by_name.len());
+    for (name, from) in by_name {
+        let input = merged_component(inputs, name, &from)?;
+        times.push(TurnTime::of(&input));
+        if !input.totals.is_empty() {
+            components.insert(
+                name.to_string(),
+                figures::component_report(&input, sample_rate),
+            );
+        }
+    }
     let figures::Figures {
         components,
         turns,
         sessions,
-    } = figures::components(&inputs_merged, &turns, first.run.sample_rate);
+    } = figures::finish(components, &times, &turn_totals);
     let programs: Vec<&str> = inputs.iter().map(|(_, r)| r.run.program.as_str()).collect();
     let mut report = Report {
         schema: SCHEMA.to_string(),
@@ -202,72 +184,87 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
             },
             // No single process stands behind a merged report.
             pid: if inputs.len() == 1 { first.run.pid } else { 0 },
-            sample_rate: first.run.sample_rate,
+            sample_rate,
             warmup: first.run.warmup,
-            merged_from: inputs.iter().map(|(_, r)| r.run.merged_from.max(1)).sum(),
+            merged_from,
         },
     };
     super::assess(&mut report);
     Ok(report)
 }
 
-/// A report's histogram, checked against the sample count the report states.
-fn histogram(
-    path: &Path,
+/// One component added up over the inputs that have it (`from`, never empty), each
+/// input's histograms decoded, checked and added in turn.
+fn merged_component(
+    inputs: &[(PathBuf, Report)],
     name: &str,
-    what: &'static str,
-    encoded: &str,
-    stated: u64,
-) -> Result<Histogram<u64>, MergeError> {
-    let h = decode_histogram(encoded).map_err(|source| MergeError::Histogram {
-        path: path.to_path_buf(),
-        name: name.into(),
-        what,
-        source,
-    })?;
-    if h.len() != stated {
-        return Err(MergeError::Count {
-            path: path.to_path_buf(),
-            name: name.into(),
-            what,
-            found: h.len(),
-            stated,
-        });
+    from: &[(usize, &ComponentReport)],
+) -> Result<ComponentInput, MergeError> {
+    let mut merged: Option<ComponentInput> = None;
+    let mut functions: HashSet<String> = HashSet::new();
+    for &(i, c) in from {
+        let (path, r) = &inputs[i];
+        let totals = totals_of(path, name, c, r)?;
+        let Some(into) = merged.as_mut() else {
+            functions.extend(c.functions.iter().cloned());
+            merged = Some(ComponentInput {
+                name: name.to_string(),
+                kind: c.kind,
+                source: c.source,
+                functions: c.functions.clone(),
+                labels: c.labels.clone(),
+                target: c.target_ms.zip(c.target_source),
+                totals,
+            });
+            continue;
+        };
+        into.totals
+            .merge(&totals)
+            .map_err(|source| MergeError::Totals {
+                path: path.clone(),
+                name: name.to_string(),
+                source,
+            })?;
+        if into.target.is_none() {
+            into.target = c.target_ms.zip(c.target_source);
+        }
+        for f in &c.functions {
+            if functions.insert(f.clone()) {
+                into.functions.push(f.clone());
+            }
+        }
+        for (k, v) in &c.labels {
+            into.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
     }
-    Ok(h)
+    merged.ok_or(MergeError::Empty)
 }
 
-/// The totals a report's component stands for.
+/// The totals a report's component stands for (its histograms checked against its
+/// figures first).
 fn totals_of(
     path: &Path,
     name: &str,
     c: &ComponentReport,
     r: &Report,
 ) -> Result<ComponentTotals, MergeError> {
+    let decoded = validate::component(name, c).map_err(|source| MergeError::Invalid {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut t = ComponentTotals {
-        latency: histogram(
-            path,
-            name,
-            "the latency histogram",
-            &c.histogram,
-            c.latency.count,
-        )?,
+        latency: decoded.latency,
         errors: c.counts.errors,
         cancelled: c.counts.cancelled,
         warmup_excluded: c.counts.warmup_excluded,
+        clamped: c.counts.clamped,
         active_sec: c.active_sec,
         allocations: c.allocations.as_ref().map(|a| (a.bytes, a.count)),
         gpu: c.gpu.clone(),
         ..ComponentTotals::default()
     };
-    if let Some(s) = &c.stream {
-        t.stream_total = histogram(
-            path,
-            name,
-            "the stream histogram",
-            &s.histogram,
-            s.total.count,
-        )?;
+    if let (Some(s), Some(h)) = (&c.stream, decoded.stream) {
+        t.stream_total = h;
         t.items = s.items;
         t.streams_completed = s.completed;
         t.streams_cancelled = s.cancelled;
@@ -306,6 +303,13 @@ fn totals_of(
 /// The turn totals a report stands for (its waterfall, interruptions, sessions and
 /// kept turns), every histogram checked against the count the report states.
 fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
+    let histogram =
+        |name: &str, what, encoded: &str, stated| -> Result<Histogram<u64>, MergeError> {
+            validate::histogram(name, what, encoded, stated).map_err(|source| MergeError::Invalid {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
     let mut t = TurnTotals {
         max_tracked_sessions: 0,
         ..TurnTotals::default()
@@ -322,7 +326,6 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
                     after: p.after.clone(),
                     before: p.before.clone(),
                     per_turn: histogram(
-                        path,
                         "turn",
                         "a waterfall part histogram",
                         &p.histogram,
@@ -338,7 +341,6 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
         t.interrupted = i.count;
         t.interrupted_before_response = i.before_response;
         t.interruption_latency = histogram(
-            path,
             "turn",
             "the interruption histogram",
             &i.histogram,
@@ -356,7 +358,6 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
             t.sessions.push(SessionTotals {
                 id: x.id.clone(),
                 e2e: histogram(
-                    path,
                     &x.id,
                     "a session's E2E histogram",
                     &x.histogram,

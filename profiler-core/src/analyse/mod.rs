@@ -15,6 +15,7 @@ pub mod merge;
 mod sessions;
 pub mod stats;
 pub mod targets;
+pub mod validate;
 
 use crate::aggregate::Snapshot;
 use crate::config::Config;
@@ -149,8 +150,12 @@ pub fn assess(report: &mut Report) {
             (top, hints)
         })
         .unwrap_or_default();
-    for (name, c) in report.components.iter_mut() {
+    for (key, c) in report.components.iter_mut() {
         mark(c);
+        // Messages are read by people: the name in them is printable and bounded (the
+        // finding's `component` keeps it whole).
+        let shown = text::printable(key, text::MAX_SHOWN_NAME_CHARS);
+        let name: &str = &shown;
         let fam = if c.kind == Kind::Turn {
             Family::Turn
         } else {
@@ -159,7 +164,7 @@ pub fn assess(report: &mut Report) {
         if let (Some(target), true) = (c.target_ms, c.severity > Severity::Good) {
             let label = advice::latency_label(fam, c.kind == Kind::FirstItem);
             findings.push(Finding {
-                component: name.clone(),
+                component: key.clone(),
                 kind: if c.kind == Kind::Turn {
                     FindingKind::Turn
                 } else {
@@ -184,13 +189,13 @@ pub fn assess(report: &mut Report) {
                 },
             });
         }
-        let calls = c.counts.samples + c.counts.errors;
+        let calls = c.counts.samples.saturating_add(c.counts.errors);
         if calls > 0 && c.counts.errors as f64 / calls as f64 > ERROR_RATE_WARNING {
             let rate = c.counts.errors as f64 / calls as f64;
             let (message, recommendation) =
                 advice::errors_finding(name, c.counts.errors, calls, lang);
             findings.push(Finding {
-                component: name.clone(),
+                component: key.clone(),
                 kind: FindingKind::Errors,
                 severity: if rate > 0.2 {
                     Severity::High
@@ -210,7 +215,7 @@ pub fn assess(report: &mut Report) {
                 m.leak = verdict;
             }
             if let Some(v) = verdict {
-                findings.push(leak_finding(name, name, delta, v, lang));
+                findings.push(leak_finding(key, name, delta, v, lang));
             }
         }
     }
@@ -229,12 +234,14 @@ pub fn assess(report: &mut Report) {
     findings.extend(sessions::assess(report));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     report.bottlenecks = findings.iter().map(|f| f.message.clone()).collect();
-    report.recommendations = Vec::new();
-    for f in &findings {
-        if !report.recommendations.contains(&f.recommendation) {
-            report.recommendations.push(f.recommendation.clone());
-        }
-    }
+    // Deduplicated through a set: one finding per component makes a list check
+    // quadratic (40 000 components, 800 million string comparisons).
+    let mut seen = std::collections::HashSet::new();
+    report.recommendations = findings
+        .iter()
+        .filter(|f| seen.insert(f.recommendation.as_str()))
+        .map(|f| f.recommendation.clone())
+        .collect();
     report.findings = findings;
 }
 

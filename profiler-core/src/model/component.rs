@@ -76,6 +76,14 @@ pub struct Counts {
     pub cancelled: u64,
     /// Completed calls left out as warm-up.
     pub warmup_excluded: u64,
+    /// Samples longer than the recording range (2^40 ns, about 18.3 minutes), counted
+    /// at its top: their true latency is longer than the histogram says.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clamped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Each percentile judged against the component's P95 target (the severity table
@@ -143,7 +151,9 @@ pub struct ComponentReport {
     /// First sample start to last sample end, seconds.
     pub active_sec: f64,
     /// Estimated RSS growth over all calls, MB (summed per-call deltas of the sampled
-    /// calls, scaled to all calls); `null` when no call was sampled.
+    /// calls, scaled to all calls, but never past the RSS rise seen around those calls:
+    /// a verdict on evidence, not on an extrapolated page fault); `null` when no call
+    /// was sampled.
     pub memory_delta_mb: Option<f64>,
     /// Memory read around this component's calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]

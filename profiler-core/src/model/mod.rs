@@ -16,6 +16,7 @@ mod lang;
 mod report;
 mod resources;
 mod sessions;
+pub mod text;
 mod turns;
 mod verdict;
 

@@ -8,6 +8,7 @@
 
 use super::slots::Slots;
 use crate::config::Config;
+use crate::model::text::{printable, MAX_COMPONENT_NAME_CHARS, MAX_SHOWN_NAME_CHARS};
 use crate::model::{Kind, Source};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -100,10 +101,14 @@ fn warmup_for(cfg: &Config, attribute: Option<u64>) -> u64 {
 }
 
 /// Registers (or joins) the component `reg.name` under the configuration `cfg`.
-/// `None` when the table is full.
+/// `None` when the table is full. The name is kept printable and bounded
+/// (`model::text::printable`, 128 characters): a span field from other code may hold
+/// terminal escapes or a whole document.
 pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static ComponentState> {
+    let clean = printable(reg.name, MAX_COMPONENT_NAME_CHARS);
+    let name: &str = &clean;
     let mut r = registry();
-    if let Some(&id) = r.by_name.get(reg.name) {
+    if let Some(&id) = r.by_name.get(name) {
         let meta = &mut r.metas[id as usize];
         if !meta.functions.iter().any(|f| f == reg.function) {
             meta.functions.push(reg.function.to_string());
@@ -123,7 +128,7 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
     }
     // The spec's avatar budget is per frame: report it as a frame component.
     let kind = match reg.kind {
-        Kind::Latency if matches!(reg.name.to_ascii_lowercase().as_str(), "avatar" | "lipsync") => {
+        Kind::Latency if matches!(name.to_ascii_lowercase().as_str(), "avatar" | "lipsync") => {
             Kind::Frame
         }
         k => k,
@@ -134,7 +139,7 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
             r.full_warned = true;
             crate::status::line(format_args!(
                 "profiler: more than {MAX_COMPONENTS} components; `{}` and later ones are not recorded",
-                reg.name
+                printable(name, MAX_SHOWN_NAME_CHARS)
             ));
         }
         return None;
@@ -143,14 +148,14 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
     let st = chunk.get_or_init(id % CHUNK, || {
         Box::new(ComponentState {
             id: id as u32,
-            enabled: AtomicBool::new(cfg.component_enabled(reg.name)),
+            enabled: AtomicBool::new(cfg.component_enabled(name)),
             warmup_left: AtomicU64::new(warmup_for(cfg, reg.warmup)),
         })
     })?;
-    r.by_name.insert(reg.name.to_string(), id as u32);
+    r.by_name.insert(name.to_string(), id as u32);
     r.warmups.push(reg.warmup);
     r.metas.push(ComponentMeta {
-        name: reg.name.to_string(),
+        name: name.to_string(),
         kind,
         source: reg.source,
         attribute_target_ms: reg.target_ms,
@@ -166,7 +171,8 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
 
 /// The id of `name`, if registered.
 pub(crate) fn lookup(name: &str) -> Option<u32> {
-    registry().by_name.get(name).copied()
+    let clean = printable(name, MAX_COMPONENT_NAME_CHARS);
+    registry().by_name.get(clean.as_ref()).copied()
 }
 
 /// Metadata of every registered component, in registration order (index = id).

@@ -23,7 +23,8 @@ const HALF_COUNT: u64 = 1 << HALF_MAGNITUDE;
 const SUB_BUCKET_MASK: u64 = (HALF_COUNT << 1) - 1;
 /// `64 - unit_magnitude(0) - HALF_MAGNITUDE - 1`, HDR's `leading_zero_count_base`.
 const LEADING_ZERO_BASE: u32 = 64 - HALF_MAGNITUDE - 1;
-/// Values above this (about 18 minutes in ns) are clamped to it.
+/// Values above this (about 18.3 minutes in ns) are counted at it, and counted as
+/// clamped (`AtomicHistogram::clamped`), so the report says so.
 pub(crate) const MAX_VALUE: u64 = (1 << 40) - 1;
 const ROWS: usize = 32;
 
@@ -48,6 +49,8 @@ impl Row {
 
 pub(crate) struct AtomicHistogram {
     rows: Slots<Row, ROWS>,
+    /// Values recorded above `MAX_VALUE` (counted at it).
+    clamped: AtomicU64,
 }
 
 /// Index of `value` in HDR's counts array.
@@ -71,13 +74,19 @@ fn value_from_index(index: usize) -> u64 {
 
 impl AtomicHistogram {
     pub(crate) const fn new() -> Self {
-        Self { rows: Slots::new() }
+        Self {
+            rows: Slots::new(),
+            clamped: AtomicU64::new(0),
+        }
     }
 
     /// Counts one value. Owner thread only (see the module invariants).
     #[inline(always)]
-    pub(crate) fn record(&self, value: u64) {
-        let index = counts_index(value.min(MAX_VALUE));
+    pub(crate) fn record(&self, mut value: u64) {
+        if value > MAX_VALUE {
+            value = self.clamp();
+        }
+        let index = counts_index(value);
         if let Some(row) = self
             .rows
             .get_or_init(index >> HALF_MAGNITUDE, Row::new_boxed)
@@ -85,6 +94,19 @@ impl AtomicHistogram {
             let cell = &row.0[index & (HALF_COUNT as usize - 1)];
             cell.store(cell.load(Relaxed) + 1, Relaxed);
         }
+    }
+
+    /// Counts a value above the range; returns the value it is recorded at.
+    #[cold]
+    #[inline(never)]
+    fn clamp(&self) -> u64 {
+        self.clamped.store(self.clamped.load(Relaxed) + 1, Relaxed);
+        MAX_VALUE
+    }
+
+    /// Values recorded above the range (and counted at its top).
+    pub(crate) fn clamped(&self) -> u64 {
+        self.clamped.load(Relaxed)
     }
 
     /// Adds every recorded value into `into`.
@@ -103,6 +125,8 @@ impl AtomicHistogram {
 
     /// Adds every count of `o` into this histogram. Only by this histogram's one writer.
     pub(crate) fn absorb(&self, o: &AtomicHistogram) {
+        self.clamped
+            .store(self.clamped.load(Relaxed) + o.clamped(), Relaxed);
         for (r, row) in o.rows.iter() {
             let Some(into) = self.rows.get_or_init(r, Row::new_boxed) else {
                 continue;
@@ -194,13 +218,23 @@ mod tests {
     }
 
     #[test]
-    fn huge_values_are_clamped_not_lost() {
+    fn huge_values_are_clamped_not_lost_and_counted() {
         let atomic = AtomicHistogram::new();
         atomic.record(u64::MAX);
+        atomic.record(MAX_VALUE + 1);
+        atomic.record(MAX_VALUE);
         let mut h = new_histogram();
         atomic.fold_into(&mut h);
-        assert_eq!(h.len(), 1);
+        assert_eq!(h.len(), 3);
         assert!(h.max() >= MAX_VALUE - MAX_VALUE / 1000);
+        assert_eq!(
+            atomic.clamped(),
+            2,
+            "the value at the top itself is not clamped"
+        );
+        let retired = AtomicHistogram::new();
+        retired.absorb(&atomic);
+        assert_eq!(retired.clamped(), 2);
     }
 
     #[test]

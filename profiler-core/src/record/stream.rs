@@ -2,7 +2,9 @@
 //! call start to the first item (TTFT / TTFB); the stream's end adds total stream time
 //! and item count. Dropped before its first item: cancelled, no sample. Dropped after
 //! it: the first-item sample stands (the user saw it), the stream counts as cancelled
-//! and adds no total time.
+//! and adds no total time. A stream whose own `poll_next` panicked (or one dropped while
+//! its thread panics, as a `Call` is) failed: it counts as an error, never as a
+//! cancellation; a first-item sample it gave before stands.
 //!
 //! Inside a turn, the stream's interval (start, first item, end) is the turn's; a
 //! first item after the turn's interruption is no sample (cancelled), an end after it
@@ -36,6 +38,8 @@ struct Measure {
     /// The first item was a warm-up sample: the rest of the stream is not recorded.
     warmup: bool,
     ended: bool,
+    /// Set while the inner stream is polled: still set at drop, its poll unwound.
+    in_poll: bool,
     /// The running count the stream's end closes (see `Call`).
     running: bool,
 }
@@ -54,9 +58,12 @@ pin_project! {
             let this = this.project();
             if let Some(mut m) = this.measure.take() {
                 if !m.ended {
+                    let failed = m.in_poll || std::thread::panicking();
                     with_cell(m.comp.id, |cell| {
                         count_ended(cell, m.running);
-                        if m.items == 0 {
+                        if failed {
+                            cell.errors.add(1);
+                        } else if m.items == 0 {
                             cell.cancelled.add(1);
                         } else if !m.warmup && !m.cut {
                             cell.streams_cancelled.add(1);
@@ -87,6 +94,7 @@ impl<S> FirstItem<S> {
             items: 0,
             warmup: false,
             ended: false,
+            in_poll: false,
             running: p.running,
         });
         FirstItem {
@@ -109,7 +117,9 @@ impl<S: Stream> Stream for FirstItem<S> {
         };
         let _enter = this.span.enter();
         let restore = mode::alloc_counting().then(|| swap_alloc_component(m.comp.id + 1));
+        m.in_poll = true;
         let polled = this.inner.poll_next(cx);
+        m.in_poll = false;
         if let Some(prev) = restore {
             swap_alloc_component(prev);
         }

@@ -1,7 +1,8 @@
 //! A comparison (`analyse::compare`) as a table for people and as JSON for CI. The
 //! verdicts and changes are the comparison's own; nothing is judged here.
 
-use crate::analyse::compare::{Comparison, Pair, Status, TurnComparison};
+use crate::analyse::compare::{Comparison, Pair, Row, Status, TurnComparison};
+use crate::model::text::{printable, MAX_SHOWN_NAME_CHARS};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -16,18 +17,31 @@ fn fmt_num(v: f64) -> String {
 /// The comparison as a table, then one line with the verdict.
 pub fn table(c: &Comparison) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "base:    {} ({})", c.base.display(), c.base_timestamp);
+    let shown = |s: &str| printable(s, MAX_SHOWN_NAME_CHARS).into_owned();
+    // Paths are the user's own, shown whole; a file name found in a directory may
+    // still hold a newline, so they are escaped too.
+    let path = |p: &std::path::Path| printable(&p.display().to_string(), 4096).into_owned();
+    let _ = writeln!(
+        o,
+        "base:    {} ({})",
+        path(&c.base),
+        shown(&c.base_timestamp)
+    );
     let _ = writeln!(
         o,
         "current: {} ({})",
-        c.current.display(),
-        c.current_timestamp
+        path(&c.current),
+        shown(&c.current_timestamp)
     );
     let _ = writeln!(o, "threshold: {} %\n", fmt_num(c.threshold_pct));
     let width = c
         .rows
         .iter()
-        .map(|r| r.component.chars().count())
+        .map(|r| {
+            printable(&r.component, MAX_SHOWN_NAME_CHARS)
+                .chars()
+                .count()
+        })
         .max()
         .unwrap_or(0)
         .max(9);
@@ -46,7 +60,7 @@ pub fn table(c: &Comparison) -> String {
         let _ = writeln!(
             o,
             "{:<width$}  {:<4} {:>11} {:>11} {:>10} {:>9}  {flag}",
-            r.component,
+            shown(&r.component),
             r.percentile.name(),
             cell(r.base_ms),
             cell(r.current_ms),
@@ -58,10 +72,10 @@ pub fn table(c: &Comparison) -> String {
         .regressions()
         .map(|r| {
             format!(
-                "{} {} {:+.1}%",
-                r.component,
+                "{} {} {}",
+                shown(&r.component),
                 r.percentile.name(),
-                r.delta_pct.unwrap_or(0.0)
+                change(r)
             )
         })
         .collect();
@@ -95,10 +109,11 @@ fn change_word(s: Status) -> &'static str {
 
 /// The turns' waterfall part by part, then interruptions and sessions.
 fn turns_table(o: &mut String, t: &TurnComparison) {
+    let shown = |s: &str| printable(s, MAX_SHOWN_NAME_CHARS).into_owned();
     let width = t
         .parts
         .iter()
-        .map(|r| r.part.chars().count())
+        .map(|r| shown(&r.part).chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
@@ -119,7 +134,7 @@ fn turns_table(o: &mut String, t: &TurnComparison) {
         let _ = writeln!(
             o,
             "{:<width$}  {:>10} {:>10} {:>8}  {:>9} {:>9} {:>9}  {}",
-            r.part,
+            shown(&r.part),
             pct(r.share_pct.base),
             pct(r.share_pct.current),
             r.share_pct
@@ -151,6 +166,15 @@ fn turns_table(o: &mut String, t: &TurnComparison) {
 
 fn pair_json(p: &Pair) -> Value {
     json!({ "base": p.base, "current": p.current, "delta": p.delta() })
+}
+
+/// A row's change: `+15.0%`, or `+50.00 ms from 0` when the baseline was zero.
+fn change(r: &Row) -> String {
+    match (r.delta_pct, r.delta_ms) {
+        (Some(p), _) => format!("{p:+.1}%"),
+        (None, Some(d)) => format!("{d:+.2} ms from 0"),
+        (None, None) => "-".into(),
+    }
 }
 
 /// The comparison as one JSON object, for CI.

@@ -1,9 +1,16 @@
 //! The console report: each figure marked good / warning / critical against its
 //! target, then bottlenecks and recommendations. English or Korean. Every mark comes
 //! from a verdict in the report; nothing is judged here.
+//!
+//! Text from outside (component and GPU names, the timestamp, messages naming a
+//! component) is shown through `model::text::printable`: escapes and newlines written
+//! as `\u{1b}`, names cut to 64 characters, so a name cannot clear the screen, forge a
+//! line, or pad every row; a last pass escapes anything else but the line breaks.
 
 use super::{Output, ReportError, Reporter};
+use crate::model::text::{is_unsafe_char, printable, MAX_SHOWN_NAME_CHARS, MAX_SHOWN_TEXT_CHARS};
 use crate::model::*;
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -102,6 +109,7 @@ struct Words {
     errors: &'static str,
     cancelled: &'static str,
     warmup: &'static str,
+    clamped: &'static str,
     turns: &'static str,
     shares: &'static str,
     overlap: &'static str,
@@ -170,6 +178,7 @@ const EN: Words = Words {
     errors: "errors",
     cancelled: "cancelled",
     warmup: "warm-up excluded",
+    clamped: "samples past the 18.3-minute range, counted at its top (longer in truth)",
     turns: "Turns",
     shares: "share of turn time",
     overlap: "streaming stages overlap (one runs inside another), so shares add up past 100%",
@@ -238,6 +247,7 @@ const KO: Words = Words {
     errors: "오류",
     cancelled: "취소",
     warmup: "워밍업 제외",
+    clamped: "18.3분 측정 범위를 넘은 샘플 (상한값으로 기록, 실제는 더 김)",
     turns: "턴",
     shares: "턴 시간 비중",
     overlap: "스트리밍 단계가 겹쳐 실행되어 비중 합계가 100%를 넘음",
@@ -300,8 +310,33 @@ pub fn render(r: &Report) -> String {
     render_in(r, r.lang)
 }
 
+/// A name as a line may show it (see the module docs).
+fn name(s: &str) -> Cow<'_, str> {
+    printable(s, MAX_SHOWN_NAME_CHARS)
+}
+
+/// A message (a bottleneck, a recommendation) as a line may show it.
+fn text(s: &str) -> Cow<'_, str> {
+    printable(s, MAX_SHOWN_TEXT_CHARS)
+}
+
+/// The last pass: anything unsafe left (none should be) escaped, line breaks kept.
+fn safe_lines(o: String) -> String {
+    if !o.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return o;
+    }
+    o.split('\n')
+        .map(|line| printable(line, usize::MAX).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Renders `r` in `lang`.
 pub fn render_in(r: &Report, lang: Lang) -> String {
+    safe_lines(render_unchecked(r, lang))
+}
+
+fn render_unchecked(r: &Report, lang: Lang) -> String {
     let w = words(lang);
     let mut o = String::new();
     let rule = "=".repeat(64);
@@ -309,7 +344,10 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
     let _ = writeln!(
         o,
         "{}  ({} {:.1}s, {})",
-        w.title, w.duration, r.duration_sec, r.timestamp
+        w.title,
+        w.duration,
+        r.duration_sec,
+        name(&r.timestamp)
     );
     let _ = writeln!(o, "{rule}");
     for (name, c) in &r.components {
@@ -320,7 +358,7 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
         let shares: Vec<String> = t
             .shares_pct
             .iter()
-            .map(|(n, p)| format!("{n} {p:.0}%"))
+            .map(|(n, p)| format!("{} {p:.0}%", name(n)))
             .collect();
         let _ = writeln!(o, "  • {}: {}", w.shares, shares.join(", "));
         if t.shares_overlap {
@@ -360,14 +398,14 @@ pub fn render_in(r: &Report, lang: Lang) -> String {
         .zip(r.findings.iter().map(Some).chain(std::iter::repeat(None)))
     {
         let mark = f.map_or(Mark::Warning, |f| Mark::of(f.severity));
-        let _ = writeln!(o, "  {} {b}", mark.symbol());
+        let _ = writeln!(o, "  {} {}", mark.symbol(), text(b));
     }
     let _ = writeln!(o, "\n{}", w.recommendations);
     if r.recommendations.is_empty() {
         let _ = writeln!(o, "  {}", w.none);
     }
     for rec in &r.recommendations {
-        let _ = writeln!(o, "  • {rec}");
+        let _ = writeln!(o, "  • {}", text(rec));
     }
     o
 }
@@ -379,7 +417,7 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         Kind::Frame => " (per frame)",
         Kind::Turn => " (E2E)",
     };
-    let _ = writeln!(o, "\n【{name}】{kind}");
+    let _ = writeln!(o, "\n【{}】{kind}", self::name(name));
     let l = &c.latency;
     let _ = writeln!(o, "  {} ({} {}):", w.latency, l.count, w.samples);
     let p95_note = match c.target_ms {
@@ -468,7 +506,10 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         let _ = writeln!(o, "  {}: {share:.1}%", w.shares);
     }
     let n = &c.counts;
-    if n.errors + n.cancelled + n.warmup_excluded > 0 {
+    if n.clamped > 0 {
+        let _ = writeln!(o, "  ⚠ {} {}", n.clamped, w.clamped);
+    }
+    if n.errors > 0 || n.cancelled > 0 || n.warmup_excluded > 0 {
         let _ = writeln!(
             o,
             "  {}: {}  {}: {}  {}: {}",
@@ -640,11 +681,11 @@ fn sessions(o: &mut String, w: &Words, s: &SessionsReport, pooled: Option<&Compo
 fn gpu(o: &mut String, w: &Words, g: &GpuReport) {
     if !g.available {
         let reason = g.reason.as_deref().unwrap_or("");
-        let _ = writeln!(o, "\n⚠ {}: {reason}", w.no_gpu);
+        let _ = writeln!(o, "\n⚠ {}: {}", w.no_gpu, text(reason));
         return;
     }
     for d in &g.devices {
-        let _ = writeln!(o, "\n【{} {}】 {}", w.gpu, d.index, d.name);
+        let _ = writeln!(o, "\n【{} {}】 {}", w.gpu, d.index, name(&d.name));
         let vram_mark = Mark::of(d.checks.vram);
         let util_mark = Mark::of(d.checks.utilisation);
         let temp_mark = Mark::of(d.checks.temperature);
@@ -674,7 +715,8 @@ fn gpu(o: &mut String, w: &Words, g: &GpuReport) {
             d.max_power_w
         );
         if !d.throttle_reasons.is_empty() {
-            let _ = writeln!(o, "  • throttle: {}", d.throttle_reasons.join(", "));
+            let reasons: Vec<Cow<'_, str>> = d.throttle_reasons.iter().map(|r| name(r)).collect();
+            let _ = writeln!(o, "  • throttle: {}", reasons.join(", "));
         }
     }
 }

@@ -6,9 +6,27 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// `YYYYMMDD_HHMMSS` of a report's timestamp (for file names).
+/// Longest stamp a file name carries.
+const MAX_STAMP_CHARS: usize = 32;
+
+/// `YYYYMMDD_HHMMSS` of a report's timestamp (for file names). A report file may say
+/// anything in its timestamp: only ASCII letters, digits, `-` and `_` are kept (at most
+/// 32), so a name built from it stays inside its directory (no `/`, no `..`) and on one
+/// line; a timestamp with none of them gives `undated`.
 pub fn stamp(report: &Report) -> String {
-    report.timestamp.replace(['-', ':'], "").replace('T', "_")
+    let s: String = report
+        .timestamp
+        .replace(['-', ':'], "")
+        .replace('T', "_")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .take(MAX_STAMP_CHARS)
+        .collect();
+    if s.is_empty() {
+        "undated".into()
+    } else {
+        s
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename),

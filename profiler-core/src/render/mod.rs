@@ -62,6 +62,14 @@ pub enum ReportError {
         /// The schema read here.
         expected: &'static str,
     },
+    /// A file larger than the input limit.
+    #[error("{path} is larger than {} MB, the input limit; if it is a real report, raise the limit with --max-input-mb or PROFILER_MAX_INPUT_MB", limit_bytes / (1024 * 1024))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, bytes.
+        limit_bytes: u64,
+    },
     /// A directory holding no report.
     #[error("no profile_*.json report in {0}")]
     NoReport(PathBuf),
@@ -74,6 +82,24 @@ pub enum ReportError {
         /// What went wrong.
         source: charts::ChartError,
     },
+}
+
+impl ReportError {
+    /// The same error about the file `path` (errors of `json::parse` name none).
+    pub fn at(self, path: &Path) -> ReportError {
+        let path = path.to_path_buf();
+        match self {
+            ReportError::Parse { source, .. } => ReportError::Parse { path, source },
+            ReportError::Schema {
+                found, expected, ..
+            } => ReportError::Schema {
+                path,
+                found,
+                expected,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Where a reporter writes.

@@ -1,7 +1,12 @@
 //! `Ticker`: the one stop/tick loop every background thread of the profiler runs (the
 //! memory and GPU samplers, periodic report dumps): a named thread that calls its tick
 //! every interval until it is stopped, and a stop that wakes it at once and joins it.
+//!
+//! A tick that panics does not end its thread (periodic dumps would stop, silently):
+//! the panic is caught, said once in a status line, and the loop ticks again at the
+//! next interval.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -35,6 +40,19 @@ impl Ticker {
     ) -> std::io::Result<Ticker> {
         let stop: Stop = Arc::new((Mutex::new(false), Condvar::new()));
         let s = stop.clone();
+        let thread_name = name.to_string();
+        let mut warned = false;
+        let mut tick = move || match catch_unwind(AssertUnwindSafe(&mut tick)) {
+            Ok(flow) => flow,
+            Err(_) => {
+                if !std::mem::replace(&mut warned, true) {
+                    crate::status::line(format_args!(
+                        "profiler: a tick of the {thread_name} thread panicked; it goes on at the next interval"
+                    ));
+                }
+                Flow::Continue
+            }
+        };
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
@@ -128,6 +146,29 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(3600));
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(n.load(Relaxed), after, "no tick after stop");
+    }
+
+    #[test]
+    fn a_panicking_tick_does_not_end_its_thread() {
+        let n = Arc::new(AtomicU32::new(0));
+        let m = n.clone();
+        let mut t = Ticker::start(
+            "test-panicking",
+            true,
+            || Duration::from_millis(1),
+            move || {
+                if m.fetch_add(1, Relaxed) < 2 {
+                    panic!("a dump failed");
+                }
+                Flow::Continue
+            },
+        )
+        .unwrap();
+        while n.load(Relaxed) < 5 {
+            std::thread::yield_now();
+        }
+        t.stop();
+        assert!(n.load(Relaxed) >= 5);
     }
 
     #[test]

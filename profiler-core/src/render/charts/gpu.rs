@@ -5,6 +5,7 @@ use super::legend::{header, legend, Mark};
 use super::memory::SIDE;
 use super::style::*;
 use super::ChartError;
+use crate::model::text::printable;
 use crate::model::*;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -28,7 +29,12 @@ pub(super) fn draw_gpu(report: &Report, path: &Path, st: &Style) -> Result<(), C
         .map(|d| {
             format!(
                 "GPU {} {}: {} {:.0} % · {:.0} MB · {:.0} °C",
-                d.index, d.name, w.peak, d.max_util_pct, d.max_vram_used_mb, d.max_temperature_c
+                d.index,
+                printable(&d.name, 40),
+                w.peak,
+                d.max_util_pct,
+                d.max_vram_used_mb,
+                d.max_temperature_c
             )
         })
         .collect::<Vec<_>>()
@@ -60,7 +66,7 @@ pub(super) fn draw_gpu(report: &Report, path: &Path, st: &Style) -> Result<(), C
         - 10.0)
         .clamp(0.0, 75.0);
     let name = |d: &GpuDevice| {
-        let mut s = format!("GPU {} {}", d.index, d.name);
+        let mut s = format!("GPU {} {}", d.index, printable(&d.name, 40));
         if s.chars().count() > 26 {
             s = s.chars().take(25).collect::<String>() + "…";
         }

@@ -5,6 +5,7 @@
 use super::legend::{header, Mark};
 use super::style::*;
 use super::ChartError;
+use crate::model::text::printable;
 use crate::model::*;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -26,7 +27,7 @@ pub(super) fn draw_latency(report: &Report, path: &Path, st: &Style) -> Result<(
         .iter()
         .filter(|(_, c)| c.severity > Severity::Good)
         .count();
-    let when = report.timestamp.replace('T', " ");
+    let when = printable(&report.timestamp, 32).replace('T', " ");
     let subtitle = match (st.lang, over) {
         (Lang::Ko, 0) => format!("{when} · 컴포넌트 {n}개 모두 P95 목표 이내"),
         (Lang::Ko, _) => format!("{when} · 컴포넌트 {n}개 중 {over}개가 P95 목표 초과"),
@@ -131,8 +132,9 @@ pub(super) fn draw_latency(report: &Report, path: &Path, st: &Style) -> Result<(
     let top_center = Pos::new(HPos::Center, VPos::Top);
     for (i, (name, c)) in comps.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        // Bounded: a group is 190 px wide; escapes drawn as text, not obeyed.
         root.draw(&Text::new(
-            name.to_string(),
+            printable(name, 24).into_owned(),
             (x, y + 10),
             st.bold(18.0).pos(top_center),
         ))?;
