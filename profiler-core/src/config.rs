@@ -6,7 +6,7 @@
 //! | `PROFILER_COMPONENTS` | comma-separated names, or `all` | all |
 //! | `PROFILER_SAMPLE_RATE` | a number in `[0, 1]` | 1 |
 //! | `PROFILER_OUTPUT_DIR` | a directory | `profile_results` |
-//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, or `none` | all three |
+//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, `html`, or `none` | all four |
 //! | `PROFILER_WARMUP` | calls per component to leave out | 0 |
 //! | `PROFILER_LANG` | `en`, `ko` | `en` |
 //! | `PROFILER_TARGET_<NAME>_MS` | a positive number (P95 target of component NAME) | spec defaults |
@@ -37,6 +37,8 @@ pub struct Formats {
     pub console: bool,
     /// PNG charts in the output directory (with the `charts` feature).
     pub charts: bool,
+    /// `report_<ts>.html`, one self-contained page, in the output directory.
+    pub html: bool,
 }
 
 impl Default for Formats {
@@ -45,6 +47,7 @@ impl Default for Formats {
             json: true,
             console: true,
             charts: true,
+            html: true,
         }
     }
 }
@@ -214,6 +217,7 @@ impl Config {
                         json: false,
                         console: false,
                         charts: false,
+                        html: false,
                     };
                     let mut ok = true;
                     for part in value.split(',').map(|s| s.trim().to_ascii_lowercase()) {
@@ -221,6 +225,7 @@ impl Config {
                             "json" => f.json = true,
                             "console" => f.console = true,
                             "charts" | "png" => f.charts = true,
+                            "html" => f.html = true,
                             "none" | "" => {}
                             _ => ok = false,
                         }
@@ -231,8 +236,8 @@ impl Config {
                         warn(
                             key,
                             value,
-                            "comma-separated json, console, charts, or none",
-                            "json,console,charts".into(),
+                            "comma-separated json, console, charts, html, or none",
+                            "json,console,charts,html".into(),
                         );
                     }
                 }
@@ -360,7 +365,8 @@ mod tests {
             Formats {
                 json: true,
                 console: false,
-                charts: false
+                charts: false,
+                html: false,
             }
         );
         assert_eq!(c.warmup, 3);
@@ -369,6 +375,26 @@ mod tests {
         assert!(!c.gpu);
         assert_eq!(c.gpu_interval_ms, 250);
         assert_eq!(c.report_interval_sec, 60);
+    }
+
+    #[test]
+    fn formats_take_html_and_the_page_is_on_by_default() {
+        assert!(Config::default().formats.html);
+        let (c, w) = Config::from_vars([("PROFILER_FORMATS", "json, HTML")]);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            c.formats,
+            Formats {
+                json: true,
+                console: false,
+                charts: false,
+                html: true,
+            }
+        );
+        let (c, _) = Config::from_vars([("PROFILER_FORMATS", "json,console,charts")]);
+        assert!(!c.formats.html);
+        let (_, w) = Config::from_vars([("PROFILER_FORMATS", "pdf")]);
+        assert!(w[0].to_string().contains("html"), "{}", w[0]);
     }
 
     #[test]

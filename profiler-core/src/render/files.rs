@@ -8,7 +8,24 @@ use std::path::{Path, PathBuf};
 
 /// `YYYYMMDD_HHMMSS` of a report's timestamp (for file names).
 pub fn stamp(report: &Report) -> String {
-    report.timestamp.replace(['-', ':'], "").replace('T', "_")
+    stamp_of(&report.timestamp)
+}
+
+/// `YYYYMMDD_HHMMSS` of a timestamp `YYYY-MM-DDTHH:MM:SS`. Only ASCII letters, digits
+/// and `_` are kept, so a timestamp read from a file can never name a path outside the
+/// output directory (`../`, `/`).
+pub fn stamp_of(timestamp: &str) -> String {
+    let s: String = timestamp
+        .replace('T', "_")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect();
+    if s.is_empty() {
+        "untimed".into()
+    } else {
+        s
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename),
@@ -56,4 +73,16 @@ pub fn free_path(dir: &Path, prefix: &str, stamp: &str, ext: &str) -> PathBuf {
         .map(|n| dir.join(format!("{prefix}_{stamp}_{n}.{ext}")))
         .find(|p| !p.exists())
         .unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_is_the_timestamp_without_separators_and_never_a_path() {
+        assert_eq!(stamp_of("2026-11-23T07:38:03"), "20261123_073803");
+        assert_eq!(stamp_of("../../etc/passwd"), "etcpasswd");
+        assert_eq!(stamp_of("/"), "untimed");
+    }
 }
