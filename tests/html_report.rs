@@ -452,8 +452,9 @@ fn a_ten_thousand_component_page_loads_and_sorts() {
     }
     let n = fleet.components.len();
     assert!(n >= 10_000, "{n}");
-    let dir = std::env::temp_dir().join(format!("profiler-html-fleet-{}", std::process::id()));
-    let page = html::write(&fleet, &dir).unwrap();
+    let page = shots().join("fleet_10k.html");
+    std::fs::create_dir_all(shots()).unwrap();
+    std::fs::write(&page, html::render(&fleet)).unwrap();
     let bytes = std::fs::metadata(&page).unwrap().len();
     let started = std::time::Instant::now();
     open_clean(&mut b, &page);
@@ -470,7 +471,9 @@ fn a_ten_thousand_component_page_loads_and_sorts() {
     click_p95(&mut b);
     assert_eq!(row_order(&mut b), by_p95(&fleet, &names, true));
     assert!(b.problems().is_empty(), "{:?}", b.problems());
-    let _ = std::fs::remove_dir_all(&dir);
+    let shot = shots().join("fleet_10k_top.png");
+    b.screenshot_top(1280, 1400, &shot).unwrap();
+    eprintln!("screenshot: {}", shot.display());
 }
 
 #[test]

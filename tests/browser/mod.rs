@@ -402,7 +402,13 @@ impl Browser {
         let height = metrics["cssContentSize"]["height"]
             .as_f64()
             .ok_or("no content size")?;
-        self.viewport(width, height.ceil() as u32)?;
+        self.screenshot_top(width, height.ceil() as u32, path)
+    }
+
+    /// A screenshot of the top `height` pixels of the page, `width` wide.
+    pub fn screenshot_top(&mut self, width: u32, height: u32, path: &Path) -> Result<Shot, String> {
+        self.eval("window.scrollTo(0, 0)")?;
+        self.viewport(width, height)?;
         let shot = self.page_call("Page.captureScreenshot", json!({ "format": "png" }))?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().ok_or("no screenshot data")?)

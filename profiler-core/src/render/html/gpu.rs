@@ -40,6 +40,15 @@ pub(super) fn gpu(o: &mut String, w: &Words, r: &Report) {
     o.push_str("</section>");
 }
 
+/// One of a device's three plots: a figure over time against its threshold.
+struct Panel {
+    label: String,
+    points: Vec<(f64, f64)>,
+    y: (f64, f64),
+    threshold: f64,
+    note: String,
+}
+
 fn device(o: &mut String, w: &Words, d: &GpuDevice, th: &GpuThresholds) {
     let _ = write!(
         o,
@@ -90,31 +99,38 @@ fn device(o: &mut String, w: &Words, d: &GpuDevice, th: &GpuThresholds) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
-    let panels: [(String, Vec<(f64, f64)>, (f64, f64), f64, String); 3] = [
-        (
-            format!("{} %", w.util),
-            series(|p| p.util_pct),
-            (0.0, 100.0),
-            th.low_utilisation_pct,
-            format!("{} % {}", fixed(th.low_utilisation_pct, 0), w.cpu_bound),
-        ),
-        (
-            format!("{} %", w.vram),
-            series(|p| p.vram_pct),
-            (0.0, 100.0),
-            th.vram_shortage_pct,
-            format!("{} % {}", fixed(th.vram_shortage_pct, 0), w.shortage),
-        ),
-        (
-            format!("{} °C", w.temperature),
-            temps,
-            padded(lo, hi),
-            th.hot_c,
-            format!("{} °C {}", fixed(th.hot_c, 0), w.throttling),
-        ),
+    let panels = [
+        Panel {
+            label: format!("{} %", w.util),
+            points: series(|p| p.util_pct),
+            y: (0.0, 100.0),
+            threshold: th.low_utilisation_pct,
+            note: format!("{} % {}", fixed(th.low_utilisation_pct, 0), w.cpu_bound),
+        },
+        Panel {
+            label: format!("{} %", w.vram),
+            points: series(|p| p.vram_pct),
+            y: (0.0, 100.0),
+            threshold: th.vram_shortage_pct,
+            note: format!("{} % {}", fixed(th.vram_shortage_pct, 0), w.shortage),
+        },
+        Panel {
+            label: format!("{} °C", w.temperature),
+            points: temps,
+            y: padded(lo, hi),
+            threshold: th.hot_c,
+            note: format!("{} °C {}", fixed(th.hot_c, 0), w.throttling),
+        },
     ];
     let last = panels.len() - 1;
-    for (i, (label, points, y, threshold, note)) in panels.into_iter().enumerate() {
+    for (i, panel) in panels.into_iter().enumerate() {
+        let Panel {
+            label,
+            points,
+            y,
+            threshold,
+            note,
+        } = panel;
         let plot = Plot {
             x: t,
             y,
