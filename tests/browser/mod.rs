@@ -65,16 +65,21 @@ pub fn find() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
-/// A started browser, or `None` (after one line on stderr) where there is none and
-/// the browser tests are not required.
+/// A started browser, or `None` where there is none and the browser tests are not
+/// required: then one line on stderr, once per test binary, says they were skipped
+/// and why (written past the test harness's capture, so it is seen).
 pub fn launch_or_skip(test: &str) -> Option<Browser> {
     let Some(bin) = find() else {
         if std::env::var("PROFILER_BROWSER_TESTS").as_deref() == Ok("required") {
             panic!("{test}: PROFILER_BROWSER_TESTS=required but no Chromium was found");
         }
-        eprintln!(
-            "skipped {test}: no Chromium found (apt-get install chromium, or set PROFILER_CHROMIUM)"
-        );
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "browser tests skipped: no Chromium found (apt-get install chromium, or set PROFILER_CHROMIUM)"
+            );
+        });
         return None;
     };
     Some(Browser::launch(&bin).unwrap_or_else(|e| panic!("{test}: {e}")))

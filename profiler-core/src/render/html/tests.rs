@@ -443,3 +443,28 @@ fn the_reporter_writes_a_stamped_page_beside_the_json() {
     assert_eq!(std::fs::read_to_string(&first[0]).unwrap(), render(&r));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn figures_that_are_not_numbers_never_reach_an_attribute() {
+    let mut c = component(&calls(), f64::NAN, Some(100.0), Severity::Good);
+    c.latency.max = f64::INFINITY;
+    c.latency.p99 = f64::NAN;
+    c.target_ratio = Some(f64::NAN);
+    let mut r = report(vec![("stt", c)]);
+    let mut memory = day_memory();
+    memory.timeline[7].rss_mb = f64::NAN;
+    memory.baseline_rss_mb = f64::NEG_INFINITY;
+    r.memory = Some(memory);
+    let page = render(&r);
+    for bad in [
+        "=\"NaN", "=\"inf", "=\"-inf", ",NaN", "NaN,", ",inf", ",-inf",
+    ] {
+        assert!(
+            !page.contains(bad),
+            "{bad}: {}",
+            page.find(bad)
+                .map_or("", |i| &page[i.saturating_sub(80)..i + 40])
+        );
+    }
+    assert_eq!(bar_counts(&page), vec![20]);
+}
