@@ -103,6 +103,7 @@ fn allocation_counts_match_a_known_pattern_across_a_multi_thread_runtime() {
             json: false,
             console: false,
             charts: false,
+            html: false,
         },
         ..Config::default()
     });

@@ -70,6 +70,13 @@ fn guard_drop_writes_json_with_the_seed_field_paths() {
         name.starts_with("profile_") && name.len() == "profile_YYYYMMDD_HHMMSS.json".len(),
         "{name}"
     );
+    // The page is written by default, beside the JSON, with the same stamp.
+    let page = dir.join(
+        name.replace("profile_", "report_")
+            .replace(".json", ".html"),
+    );
+    let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{page:?}: {e}"));
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("data-name=\"stt\""));
     assert!(
         files.iter().all(|p| !p.to_string_lossy().contains(".tmp")),
         "no temp file left: {files:?}"

@@ -29,6 +29,7 @@ fn quiet(gpu: bool) -> Config {
             json: false,
             console: false,
             charts: false,
+            html: false,
         },
         // Memory is read around every call after a component's first on a thread.
         memory_overhead_pct: 100.0,

@@ -1,10 +1,11 @@
 //! `profiler`: compare, merge, show and chart saved reports.
 //!
 //! ```text
-//! profiler compare BASE CURRENT [--threshold 10] [--json]   exit 1 on a regression
+//! profiler compare BASE CURRENT [--threshold 10] [--json] [--html FILE]   exit 1 on a regression
 //! profiler merge FILES... -o OUT                              one report, exact percentiles
 //! profiler show FILE [--lang en|ko]                           the console report again
 //! profiler charts FILE [-o DIR] [--font TTF]                  the PNG charts again
+//! profiler html FILE [-o DIR] [--lang en|ko]                  the HTML page again
 //! ```
 //!
 //! A FILE may be a directory: its newest `profile_*.json` (by name) is used. Every
@@ -32,7 +33,7 @@ use std::process::ExitCode;
 #[command(
     name = "profiler",
     version,
-    about = "Compare, merge, show and chart saved profiler reports"
+    about = "Compare, merge, show, chart and render saved profiler reports"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -60,6 +61,10 @@ enum Command {
         /// Print the comparison as JSON (for CI) instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write the before/after page: a file, or an existing directory (then
+        /// compare_<timestamp>.html in it).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Merge reports from several processes or machines into one. Percentiles come
     /// from the merged histograms, never from averages.
@@ -90,6 +95,18 @@ enum Command {
         /// common system locations).
         #[arg(long)]
         font: Option<PathBuf>,
+    },
+    /// Write the self-contained HTML page (report_<timestamp>.html) of a saved JSON
+    /// report.
+    Html {
+        /// A report file or a directory (its newest report).
+        file: PathBuf,
+        /// Directory the page is written to.
+        #[arg(short, long, default_value = ".")]
+        output: PathBuf,
+        /// Language of the page; default: the report's own.
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
     },
 }
 
@@ -175,6 +192,7 @@ fn run(command: Command, max_bytes: u64) -> Result<ExitCode, CliError> {
             threshold,
             percentiles,
             json,
+            html,
         } => {
             let (base_path, base) = load(&base)?;
             let (current_path, current) = load(&current)?;
@@ -186,6 +204,15 @@ fn run(command: Command, max_bytes: u64) -> Result<ExitCode, CliError> {
                 threshold,
                 &percentiles,
             );
+            if let Some(output) = html {
+                // Written before anything is printed: a page that cannot be written is
+                // bad input (exit 2), not half an answer.
+                let path = render::html::compare::write_to(&comparison, current.lang, &output)?;
+                eprintln_line(&format!(
+                    "profiler: comparison page written to {}",
+                    path.display()
+                ));
+            }
             if json {
                 print(&format!("{}\n", render::compare::to_json(&comparison)));
             } else {
@@ -226,6 +253,15 @@ fn run(command: Command, max_bytes: u64) -> Result<ExitCode, CliError> {
         Command::Charts { file, output, font } => {
             let (_, report) = load(&file)?;
             charts(&report, &output, font)
+        }
+        Command::Html { file, output, lang } => {
+            let (_, mut report) = load(&file)?;
+            if let Some(lang) = lang {
+                report.lang = lang;
+            }
+            let path = render::html::write(&report, &output)?;
+            print(&format!("{}\n", path.display()));
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -4,7 +4,7 @@
 use profiler_core::analyse::{self, stats};
 use profiler_core::model::histogram::{decode_histogram, encode_histogram, new_histogram};
 use profiler_core::model::*;
-use profiler_core::render::{console, json};
+use profiler_core::render::{console, html, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -488,6 +488,10 @@ fn every_bad_input_gets_exit_2_one_line_and_nothing_written() {
         refused(&[&"show", bad], needle);
         refused(&[&"charts", bad, &"-o", &dir.join("charts")], needle);
         assert!(!dir.join("charts").exists());
+        refused(&[&"html", bad, &"-o", &dir.join("pages")], needle);
+        let page = dir.join("pages").join("compare.html");
+        refused(&[&"compare", &good, bad, &"--html", &page], needle);
+        assert!(!dir.join("pages").exists());
     }
     // Usage errors are exit 2 too (clap).
     assert_eq!(profiler(&[&"compare", &good]).status.code(), Some(2));
@@ -893,4 +897,56 @@ fn names_with_terminal_escapes_or_ten_thousand_characters_are_shown_escaped_and_
         let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
         assert!(widest < 400, "a line of {widest} characters");
     }
+
+#[test]
+fn html_writes_the_page_of_a_saved_report() {
+    let dir = scratch("html");
+    let (_, current) = tts_pair(&dir, 1.0);
+    let saved = json::read(&current).unwrap();
+    let pages = dir.join("pages");
+    // A directory stands for its newest report.
+    let out = profiler(&[&"html", &current.parent().unwrap(), &"-o", &pages]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written: Vec<PathBuf> = stdout(&out).lines().map(PathBuf::from).collect();
+    assert_eq!(written, [pages.join("report_20261121_110000.html")]);
+    let page = std::fs::read_to_string(&written[0]).unwrap();
+    assert_eq!(page, html::render(&saved), "the library's page, as it is");
+    assert!(page.contains("<tr data-name=\"tts\">") && page.contains("<html lang=\"en\">"));
+    // In Korean, beside the first (never over it).
+    let out = profiler(&[&"html", &current, &"-o", &pages, &"--lang", &"ko"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let second = pages.join("report_20261121_110000_2.html");
+    assert_eq!(stdout(&out).trim_end(), second.display().to_string());
+    assert_eq!(
+        std::fs::read_to_string(&second).unwrap(),
+        html::render_in(&saved, Lang::Ko)
+    );
+    assert_eq!(std::fs::read_to_string(&written[0]).unwrap(), page);
+}
+
+#[test]
+fn compare_writes_a_before_after_page_and_keeps_its_exit_status() {
+    let dir = scratch("compare-html");
+    let (base, current) = tts_pair(&dir, 1.15);
+    let page = dir.join("pages").join("before-after.html");
+    let out = profiler(&[&"compare", &base, &current, &"--html", &page]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("REGRESSION"),
+        "the table is still printed"
+    );
+    assert!(
+        stderr(&out).contains("comparison page written to"),
+        "{}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.contains("regressions over 10 %: tts P50"), "verdict");
+    assert!(text.contains("<td class=\"critical\">regression</td>"));
+    // Into a directory, beside a JSON answer.
+    let pages = dir.join("pages");
+    let out = profiler(&[&"compare", &base, &current, &"--json", &"--html", &pages]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_rows(&out)["regressions"], 3);
+    assert!(pages.join("compare_20261121_110000.html").is_file());
 }

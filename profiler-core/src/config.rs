@@ -6,7 +6,7 @@
 //! | `PROFILER_COMPONENTS` | comma-separated names, or `all` | all |
 //! | `PROFILER_SAMPLE_RATE` | a number in `[0, 1]` | 1 |
 //! | `PROFILER_OUTPUT_DIR` | a directory | `profile_results` |
-//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, or `none` (unknown names are dropped with a warning; none known: `json`) | all three |
+//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, `html`, or `none` (unknown names are dropped with a warning; none known: `json`) | all four |
 //! | `PROFILER_WARMUP` | calls per component to leave out | 0 |
 //! | `PROFILER_LANG` | `en`, `ko` | `en` |
 //! | `PROFILER_TARGET_<NAME>_MS` | a positive number (P95 target of component NAME) | spec defaults |
@@ -46,6 +46,8 @@ pub struct Formats {
     pub console: bool,
     /// PNG charts in the output directory (with the `charts` feature).
     pub charts: bool,
+    /// `report_<ts>.html`, one self-contained page, in the output directory.
+    pub html: bool,
 }
 
 impl Default for Formats {
@@ -54,6 +56,7 @@ impl Default for Formats {
             json: true,
             console: true,
             charts: true,
+            html: true,
         }
     }
 }
@@ -214,6 +217,7 @@ impl Formats {
             (self.json, "json"),
             (self.console, "console"),
             (self.charts, "charts"),
+            (self.html, "html"),
         ]
         .into_iter()
         .filter_map(|(on, n)| on.then_some(n))
@@ -235,6 +239,7 @@ fn parse_formats(value: &str) -> (Formats, Vec<String>) {
         json: false,
         console: false,
         charts: false,
+        html: false,
     };
     // An empty value names no output, as `none` does.
     let mut known = value.trim().is_empty();
@@ -244,6 +249,7 @@ fn parse_formats(value: &str) -> (Formats, Vec<String>) {
             "json" => f.json = true,
             "console" => f.console = true,
             "charts" | "png" => f.charts = true,
+            "html" => f.html = true,
             "none" => {}
             "" => continue,
             _ => {
@@ -339,7 +345,7 @@ impl Config {
                         warn(
                             key,
                             value,
-                            "comma-separated json, console, charts, or none",
+                            "comma-separated json, console, charts, html, or none",
                             f.names(),
                         );
                     }
@@ -544,7 +550,8 @@ mod tests {
             Formats {
                 json: true,
                 console: false,
-                charts: false
+                charts: false,
+                html: false,
             }
         );
         assert_eq!(c.warmup, 3);
@@ -609,6 +616,26 @@ mod tests {
         let (c, _) = Config::from_vars([("PROFILER_COMPONENTS", "STT, ttss")]);
         assert_eq!(c.unmatched_components(["stt", "llm"]), vec!["ttss"]);
         assert!(Config::default().unmatched_components(["stt"]).is_empty());
+    }
+
+    #[test]
+    fn formats_take_html_and_the_page_is_on_by_default() {
+        assert!(Config::default().formats.html);
+        let (c, w) = Config::from_vars([("PROFILER_FORMATS", "json, HTML")]);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            c.formats,
+            Formats {
+                json: true,
+                console: false,
+                charts: false,
+                html: true,
+            }
+        );
+        let (c, _) = Config::from_vars([("PROFILER_FORMATS", "json,console,charts")]);
+        assert!(!c.formats.html);
+        let (_, w) = Config::from_vars([("PROFILER_FORMATS", "pdf")]);
+        assert!(w[0].to_string().contains("html"), "{}", w[0]);
     }
 
     #[test]

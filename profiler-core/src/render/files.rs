@@ -9,13 +9,17 @@ use std::path::{Path, PathBuf};
 /// Longest stamp a file name carries.
 const MAX_STAMP_CHARS: usize = 32;
 
-/// `YYYYMMDD_HHMMSS` of a report's timestamp (for file names). A report file may say
+/// `YYYYMMDD_HHMMSS` of a report's timestamp (for file names; see [`stamp_of`]).
+pub fn stamp(report: &Report) -> String {
+    stamp_of(&report.timestamp)
+}
+
+/// `YYYYMMDD_HHMMSS` of a timestamp `YYYY-MM-DDTHH:MM:SS`. A report file may say
 /// anything in its timestamp: only ASCII letters, digits, `-` and `_` are kept (at most
 /// 32), so a name built from it stays inside its directory (no `/`, no `..`) and on one
 /// line; a timestamp with none of them gives `undated`.
-pub fn stamp(report: &Report) -> String {
-    let s: String = report
-        .timestamp
+pub fn stamp_of(timestamp: &str) -> String {
+    let s: String = timestamp
         .replace(['-', ':'], "")
         .replace('T', "_")
         .chars()
@@ -74,4 +78,16 @@ pub fn free_path(dir: &Path, prefix: &str, stamp: &str, ext: &str) -> PathBuf {
         .map(|n| dir.join(format!("{prefix}_{stamp}_{n}.{ext}")))
         .find(|p| !p.exists())
         .unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_is_the_timestamp_without_separators_and_never_a_path() {
+        assert_eq!(stamp_of("2026-11-23T07:38:03"), "20261123_073803");
+        assert_eq!(stamp_of("../../etc/passwd"), "etcpasswd");
+        assert_eq!(stamp_of("/"), "undated");
+    }
 }

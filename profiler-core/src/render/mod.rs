@@ -2,8 +2,8 @@
 //! figure and every mark they show is a field `analyse` set.
 //!
 //! Every output is a [`Reporter`]; the session walks the ones the configuration asks
-//! for ([`reporters`]), so a new output (a trace file, an HTML page) is one more
-//! reporter here, and the session does not change.
+//! for ([`reporters`]), so a new output (a trace file, say) is one more reporter here,
+//! and the session does not change: `html` is one (`report_<ts>.html`).
 
 #[cfg(feature = "charts")]
 #[cfg_attr(docsrs, doc(cfg(feature = "charts")))]
@@ -11,7 +11,9 @@ pub mod charts;
 pub mod compare;
 pub mod console;
 pub mod files;
+pub mod html;
 pub mod json;
+pub(crate) mod style;
 
 use crate::config::Config;
 use crate::model::Report;
@@ -111,7 +113,7 @@ pub struct Output<'a> {
 
 /// One output of a report.
 pub trait Reporter: Send + Sync {
-    /// Its name, as in `PROFILER_FORMATS` (`json`, `console`, `charts`).
+    /// Its name, as in `PROFILER_FORMATS` (`json`, `console`, `charts`, `html`).
     fn name(&self) -> &'static str;
 
     /// Whether it writes files into the output directory (the console does not).
@@ -134,6 +136,9 @@ pub fn reporters(cfg: &Config) -> Vec<Box<dyn Reporter>> {
         out.push(Box::new(charts::ChartsReporter {
             font: cfg.chart_font.clone(),
         }));
+    }
+    if cfg.formats.html {
+        out.push(Box::new(html::HtmlReporter));
     }
     if cfg.formats.console {
         out.push(Box::new(console::ConsoleReporter));

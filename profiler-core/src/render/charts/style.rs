@@ -28,14 +28,17 @@ pub(super) const TARGET: RGBColor = RGBColor(200, 30, 45);
 pub(super) const RSS: RGBColor = RGBColor(31, 119, 180);
 pub(super) const VMS: RGBColor = RGBColor(148, 103, 189);
 pub(super) const BASELINE: RGBColor = RGBColor(44, 160, 44);
-pub(super) const DEVICES: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-];
+pub(super) const DEVICES: [RGBColor; 6] = {
+    let s = crate::render::style::SERIES;
+    [
+        RGBColor(s[0].0, s[0].1, s[0].2),
+        RGBColor(s[1].0, s[1].1, s[1].2),
+        RGBColor(s[2].0, s[2].1, s[2].2),
+        RGBColor(s[3].0, s[3].1, s[3].2),
+        RGBColor(s[4].0, s[4].1, s[4].2),
+        RGBColor(s[5].0, s[5].1, s[5].2),
+    ]
+};
 
 /// The font family and words a chart is drawn with.
 pub(super) struct Style {
@@ -194,13 +197,4 @@ pub(super) const KO: Words = Words {
     share_of_delay: "지연 비중",
 };
 
-/// A latency in ms with as many decimals as its size deserves.
-pub(super) fn ms(v: f64) -> String {
-    if v >= 100.0 || v == v.round() {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
+pub(super) use crate::render::style::ms;

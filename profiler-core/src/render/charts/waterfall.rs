@@ -9,51 +9,20 @@ use super::legend::{header, legend, Mark};
 use super::style::*;
 use super::ChartError;
 use crate::model::*;
+use crate::render::style::part_colours;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
-const GAPS: [RGBColor; 3] = [
-    RGBColor(189, 189, 189),
-    RGBColor(150, 150, 150),
-    RGBColor(215, 215, 215),
-];
-const OTHER: RGBColor = RGBColor(90, 90, 90);
 /// Width of the legend column right of the bars.
 const SIDE: u32 = 330;
 
-/// A lighter shade of `c` (`t` of the way to white).
-fn tint(c: RGBColor, t: f64) -> RGBColor {
-    let m = |v: u8| (v as f64 + (255.0 - v as f64) * t).round() as u8;
-    RGBColor(m(c.0), m(c.1), m(c.2))
-}
-
-/// Each part's colour, by the report's part order.
+/// Each part's colour, as the HTML page draws it too.
 fn colours(parts: &[WaterfallPart]) -> Vec<RGBColor> {
-    let mut stages: Vec<&str> = Vec::new();
-    let mut gaps = 0;
-    parts
-        .iter()
-        .map(|p| match (p.kind, p.component.as_deref()) {
-            (PartKind::Stage | PartKind::Streaming, Some(c)) => {
-                let i = stages.iter().position(|s| *s == c).unwrap_or_else(|| {
-                    stages.push(c);
-                    stages.len() - 1
-                });
-                let base = DEVICES[i % DEVICES.len()];
-                if p.kind == PartKind::Streaming {
-                    tint(base, 0.55)
-                } else {
-                    base
-                }
-            }
-            (PartKind::Gap, _) => {
-                gaps += 1;
-                GAPS[(gaps - 1) % GAPS.len()]
-            }
-            _ => OTHER,
-        })
+    part_colours(parts)
+        .into_iter()
+        .map(|(r, g, b)| RGBColor(r, g, b))
         .collect()
 }
 
