@@ -897,6 +897,7 @@ fn names_with_terminal_escapes_or_ten_thousand_characters_are_shown_escaped_and_
         let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
         assert!(widest < 400, "a line of {widest} characters");
     }
+}
 
 #[test]
 fn html_writes_the_page_of_a_saved_report() {
