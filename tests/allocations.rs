@@ -99,12 +99,7 @@ fn grow() -> usize {
 fn allocation_counts_match_a_known_pattern_across_a_multi_thread_runtime() {
     let session = profiler::init_with(Config {
         gpu: false,
-        formats: Formats {
-            json: false,
-            console: false,
-            charts: false,
-            html: false,
-        },
+        formats: Formats::none(),
         ..Config::default()
     });
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -109,12 +109,7 @@ fn child_pipeline_report() {
     let tts_pct: u64 = std::env::var("HTML_TEST_TTS_PCT").unwrap().parse().unwrap();
     let session = profiler::init_with(Config {
         gpu: false,
-        formats: Formats {
-            json: false,
-            console: false,
-            charts: false,
-            html: false,
-        },
+        formats: Formats::none(),
         memory_interval_ms: 10,
         lang,
         ..Config::default()
@@ -166,9 +161,8 @@ fn child_pipeline_report() {
     let cfg = Config {
         formats: Formats {
             json: true,
-            console: false,
-            charts: false,
             html: true,
+            ..Formats::none()
         },
         lang,
         ..Config::default()

@@ -162,8 +162,7 @@ fn child_two_guards() {
         output_dir: root.join(round).join(which),
         formats: profiler::Formats {
             json: true,
-            console: false,
-            charts: false,
+            ..profiler::Formats::none()
         },
         gpu: false,
         ..profiler::Config::default()
@@ -261,9 +260,8 @@ fn child_clamped() {
     let _ = MOCK.set(mock);
     let profiler = profiler::init_with(profiler::Config {
         formats: profiler::Formats {
-            json: false,
             console: true,
-            charts: false,
+            ..profiler::Formats::none()
         },
         gpu: false,
         memory_overhead_pct: 0.0,
@@ -369,9 +367,8 @@ fn child_hostile_spans() {
     let _default = tracing::subscriber::set_default(subscriber);
     let _profiler = profiler::init_with(profiler::Config {
         formats: profiler::Formats {
-            json: false,
             console: true,
-            charts: false,
+            ..profiler::Formats::none()
         },
         gpu: false,
         ..profiler::Config::default()

@@ -25,12 +25,7 @@ fn lock() -> MutexGuard<'static, ()> {
 fn quiet(gpu: bool) -> Config {
     Config {
         gpu,
-        formats: Formats {
-            json: false,
-            console: false,
-            charts: false,
-            html: false,
-        },
+        formats: Formats::none(),
         // Memory is read around every call after a component's first on a thread.
         memory_overhead_pct: 100.0,
         ..Config::default()

@@ -122,11 +122,7 @@ fn phase(rt: &tokio::runtime::Runtime, calls: u64) -> Done {
 /// RSS at each, then checks the report's counts and verdicts.
 fn soak(checkpoints: &[u64], rss_growth_limit_mb: f64) {
     let profiler = profiler::init_with(profiler::Config {
-        formats: profiler::Formats {
-            json: false,
-            console: false,
-            charts: false,
-        },
+        formats: profiler::Formats::none(),
         gpu: false,
         memory_interval_ms: 100,
         ..profiler::Config::default()

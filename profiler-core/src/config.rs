@@ -50,6 +50,18 @@ pub struct Formats {
     pub html: bool,
 }
 
+impl Formats {
+    /// No output at all (start from it: `Formats { json: true, ..Formats::none() }`).
+    pub const fn none() -> Formats {
+        Formats {
+            json: false,
+            console: false,
+            charts: false,
+            html: false,
+        }
+    }
+}
+
 impl Default for Formats {
     fn default() -> Self {
         Formats {
@@ -596,7 +608,8 @@ mod tests {
                 Formats {
                     json,
                     console,
-                    charts
+                    charts,
+                    html: false,
                 },
                 "{value:?}"
             );
