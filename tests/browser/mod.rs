@@ -9,7 +9,7 @@
 //!
 //! Chromium is found as `$PROFILER_CHROMIUM`, else `chromium`, `chromium-browser`,
 //! `google-chrome` on the `PATH`. Without one a test is skipped with one line, unless
-//! `PROFILER_BROWSER_TESTS=required` (as `.ci/run` sets where Chromium is installed).
+//! `BROWSER_TESTS=required` (as `.ci/run` sets where Chromium is installed).
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
@@ -70,8 +70,8 @@ pub fn find() -> Option<PathBuf> {
 /// and why (written past the test harness's capture, so it is seen).
 pub fn launch_or_skip(test: &str) -> Option<Browser> {
     let Some(bin) = find() else {
-        if std::env::var("PROFILER_BROWSER_TESTS").as_deref() == Ok("required") {
-            panic!("{test}: PROFILER_BROWSER_TESTS=required but no Chromium was found");
+        if std::env::var("BROWSER_TESTS").as_deref() == Ok("required") {
+            panic!("{test}: BROWSER_TESTS=required but no Chromium was found");
         }
         static SAID: std::sync::Once = std::sync::Once::new();
         SAID.call_once(|| {
