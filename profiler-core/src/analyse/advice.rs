@@ -160,8 +160,8 @@ pub fn session_budget_note(
     lang: Lang,
 ) -> String {
     let share = |en: bool| match per_session {
-        Some(p) if en => format!(" (about {p:.1}MB per concurrent session)"),
-        Some(p) => format!(" (동시 세션당 약 {p:.1}MB)"),
+        Some(p) if en => format!("; judged on its share, about {p:.1}MB per concurrent session"),
+        Some(p) => format!("; 동시 세션당 몫 약 {p:.1}MB로 판정"),
         None => String::new(),
     };
     match (lang, measured, basis) {
@@ -174,15 +174,15 @@ pub fn session_budget_note(
             BudgetResource::GpuMemory => "GPU 메모리 측정값 없음 (GPU 데이터 없음): 예산 판정 안 함".into(),
         },
         (Lang::En, Some(m), Some(BudgetBasis::Device)) => format!(
-            "devices' peak VRAM used {m:.1}MB against {limit:.0}MB per session: no per-process figure, so other processes are included and sessions cannot be told apart{}",
+            "devices' peak VRAM used {m:.1}MB against {limit:.0}MB per session: no per-process figure, so other processes are included (a warning at most) and sessions cannot be told apart{}",
             share(true)
         ),
         (Lang::En, Some(m), Some(BudgetBasis::ProcessGpu)) => format!(
-            "process peak GPU memory {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart, so the process figure stands for each{}",
+            "process peak GPU memory {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart{}",
             share(true)
         ),
         (Lang::En, Some(m), _) => format!(
-            "process peak RSS {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart, so the process figure stands for each{}",
+            "process peak RSS {m:.1}MB against {limit:.0}MB per session: sessions cannot be told apart{}",
             share(true)
         ),
         (Lang::Ko, Some(m), Some(BudgetBasis::Device)) => format!(
@@ -190,11 +190,11 @@ pub fn session_budget_note(
             share(false)
         ),
         (Lang::Ko, Some(m), Some(BudgetBasis::ProcessGpu)) => format!(
-            "프로세스 최대 GPU 메모리 {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가로 프로세스 값을 각 세션에 적용{}",
+            "프로세스 최대 GPU 메모리 {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가{}",
             share(false)
         ),
         (Lang::Ko, Some(m), _) => format!(
-            "프로세스 최대 RSS {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가로 프로세스 값을 각 세션에 적용{}",
+            "프로세스 최대 RSS {m:.1}MB (세션당 {limit:.0}MB 기준): 세션 구분 불가{}",
             share(false)
         ),
     }

@@ -95,8 +95,31 @@ fn budget(
         measured_mb: measured.map(|m| m.0),
         basis: measured.map(|m| m.1),
         per_concurrent_session_mb: per_session,
-        severity: measured.map_or(Severity::Good, |(m, _)| targets::severity(m / limit)),
+        severity: budget_severity(measured, per_session, limit),
         note,
+    }
+}
+
+/// A budget's verdict, on evidence only. Under the limit, the process (or device)
+/// figure bounds every session: good. Over it, one session's share is what is judged:
+/// the figure itself when one session ran at a time, else the figure over the peak of
+/// concurrent sessions (if that is over the limit, at least one session was). A
+/// device-wide VRAM figure counts other processes too, so it never gives more than a
+/// warning.
+fn budget_severity(
+    measured: Option<(f64, BudgetBasis)>,
+    per_session: Option<f64>,
+    limit: f64,
+) -> Severity {
+    let Some((m, basis)) = measured else {
+        return Severity::Good;
+    };
+    let judged = per_session.unwrap_or(m);
+    let severity = targets::severity(judged / limit);
+    if basis == BudgetBasis::Device {
+        severity.min(Severity::Warning)
+    } else {
+        severity
     }
 }
 
@@ -167,15 +190,29 @@ mod tests {
     }
 
     #[test]
-    fn the_process_figure_stands_for_each_session_and_says_so() {
+    fn four_sessions_sharing_5_gb_are_within_a_4_gb_budget_each() {
         let mut r = report_with(5000.0, GpuReport::default(), 4);
+        assert!(assess(&mut r).is_empty());
+        let mem = &r.sessions.as_ref().unwrap().budgets[0];
+        assert_eq!(mem.per_concurrent_session_mb, Some(1250.0));
+        assert_eq!(mem.severity, Severity::Good, "1250 MB a session");
+        // Four sessions sharing 18 GB: at least one is over 4 GB.
+        let mut r = report_with(18_000.0, GpuReport::default(), 4);
+        assert_eq!(assess(&mut r).len(), 1);
+        let mem = &r.sessions.as_ref().unwrap().budgets[0];
+        assert_eq!(mem.severity, Severity::Warning, "4500 / 4096 = 1.10x");
+    }
+
+    #[test]
+    fn the_process_figure_stands_for_each_session_and_says_so() {
+        let mut r = report_with(5000.0, GpuReport::default(), 1);
         let findings = assess(&mut r);
         let s = r.sessions.as_ref().unwrap();
         let mem = &s.budgets[0];
         assert_eq!(mem.resource, BudgetResource::Memory);
         assert_eq!(mem.basis, Some(BudgetBasis::Process));
         assert_eq!(mem.measured_mb, Some(5000.0));
-        assert_eq!(mem.per_concurrent_session_mb, Some(1250.0));
+        assert_eq!(mem.per_concurrent_session_mb, None);
         assert_eq!(mem.severity, Severity::Medium, "5000 / 4096 = 1.22x");
         assert!(
             mem.note.contains("sessions cannot be told apart"),
@@ -233,6 +270,8 @@ mod tests {
             (Some(9000.0), Some(BudgetBasis::Device))
         );
         assert_eq!(findings[0].kind, FindingKind::SessionGpuMemory);
+        // 9000 MB against 6144 is 1.46x, but other processes' VRAM is in it.
+        assert_eq!(b.severity, Severity::Warning);
         assert!(b.note.contains("other processes"), "{}", b.note);
     }
 }
