@@ -188,6 +188,7 @@ fn impossible_report() -> Report {
             growth_mb_per_min: 0.25,
             leak: Some(LeakVerdict::Certain),
             timeline: vec![],
+            attribution: None,
         }),
         gpu: GpuReport {
             available: true,

@@ -5,7 +5,7 @@
 
 use super::stats::latency_stats;
 use super::TURNS_PER_SEC_TARGET;
-use crate::aggregate::{ComponentTotals, TurnTotals};
+use crate::aggregate::{ComponentTotals, MemoryTotals, TurnTotals};
 use crate::model::histogram::encode_histogram;
 use crate::model::*;
 use crate::record::turn_log::{SAMPLE, SLOWEST};
@@ -37,27 +37,7 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     } else {
         0.0
     };
-    let m = &t.memory;
-    let (memory, memory_delta_mb) = if m.sampled_calls > 0 {
-        let measured = m.rss_growth as f64 / MB;
-        // Scale the sampled calls' deltas to every completed call.
-        let scale = (latency.count.max(m.sampled_calls)) as f64 / m.sampled_calls as f64;
-        (
-            Some(ComponentMemory {
-                sampled_calls: m.sampled_calls,
-                rss_before_mb: m.rss_before as f64 / MB,
-                rss_after_mb: m.rss_after as f64 / MB,
-                vms_before_mb: m.vms_before as f64 / MB,
-                vms_after_mb: m.vms_after as f64 / MB,
-                measured_delta_mb: measured,
-                worst_delta_mb: m.rss_worst as f64 / MB,
-                leak: None,
-            }),
-            Some(measured * scale),
-        )
-    } else {
-        (None, None)
-    };
+    let (memory, memory_delta_mb) = memory_report(&t.memory);
     let stream = (c.kind == Kind::FirstItem).then(|| {
         let total = latency_stats(&t.stream_total);
         let stream_secs = total.mean * total.count as f64 / 1e3;
@@ -126,6 +106,44 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
         gpu: t.gpu.clone(),
         histogram: encode_histogram(&t.latency),
     }
+}
+
+/// A component's memory figures, and the growth after warm-up its leak verdict judges
+/// (`memory_delta_mb`): live heap bytes gained when the owner-tracking allocator
+/// measured them, else its share of the RSS change; a growth an older report stated
+/// stands as it was.
+pub(crate) fn memory_report(m: &MemoryTotals) -> (Option<ComponentMemory>, Option<f64>) {
+    let mb = |bytes: i64| bytes as f64 / MB;
+    let rss_share = m.rss.as_ref().map(|r| RssShare {
+        probes: r.probes,
+        running_sec: r.running_ns as f64 / 1e9,
+        share_mb: mb(r.share),
+        since_baseline_mb: mb(r.since_baseline),
+        growth_mb_per_min: r.growth_per_min / MB,
+        process_rss_first_mb: r.rss_first as f64 / MB,
+        process_rss_last_mb: r.rss_last as f64 / MB,
+        process_vms_first_mb: r.vms_first as f64 / MB,
+        process_vms_last_mb: r.vms_last as f64 / MB,
+    });
+    let heap = m.heap.as_ref().map(|h| HeapMemory {
+        allocated_mb: h.allocated as f64 / MB,
+        freed_mb: h.freed as f64 / MB,
+        live_mb: mb(h.live()),
+        since_baseline_mb: mb(h.since_baseline),
+        growth_mb_per_min: h.growth_per_min / MB,
+    });
+    let (basis, delta) = match (&heap, &rss_share) {
+        (Some(h), _) => (MemoryBasis::LiveHeap, h.since_baseline_mb),
+        (None, Some(r)) => (MemoryBasis::RssShare, r.since_baseline_mb),
+        (None, None) => return (None, m.stated_delta.map(mb)),
+    };
+    let memory = ComponentMemory {
+        basis,
+        rss_share,
+        heap,
+        leak: None,
+    };
+    (Some(memory), Some(delta))
 }
 
 /// Turn count, each stage's share of turn time (from the turn component's whole time
