@@ -207,9 +207,10 @@ pub struct ComponentMemory {
 }
 
 /// A component's share of the process's RSS changes: each change between two probes
-/// is split among the components by their running time in that interval (the idle
-/// share of an interval is left unattributed), so the shares of all components and
-/// the unattributed part add up to the process's change (`MemoryReport::attribution`).
+/// is split among the components that ran in that interval, by their running time
+/// (the change of an interval in which none ran is left unattributed), so the shares
+/// of all components and the unattributed part add up to the process's change
+/// (`MemoryReport::attribution`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct RssShare {
     /// Probe intervals in which it ran.

@@ -45,8 +45,8 @@ pub struct MemoryAttribution {
     pub change_mb: f64,
     /// The components' shares, summed, MB.
     pub attributed_mb: f64,
-    /// The part of the change that happened while no component ran (the idle share
-    /// of each interval), MB.
+    /// The part of the change in intervals in which no component ran, and the shares'
+    /// rounding, MB.
     pub unattributed_mb: f64,
     /// Running time of all components' calls, summed (overlapping calls each), seconds.
     pub running_sec: f64,

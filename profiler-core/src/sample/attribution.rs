@@ -2,15 +2,19 @@
 //! that per-component figures add up when calls overlap.
 //!
 //! Definition. Between two probes (RSS reads by the memory sampler) the RSS changes by
-//! ΔR over Δt. Each component ran for B_c of that interval: the summed time of its
-//! calls inside it (calls that overlap each other count each; a call still running
-//! counts up to the probe). Component c is charged `ΔR × B_c / max(ΣB, Δt)`: when
-//! calls covered the whole interval (ΣB ≥ Δt) the change is split in proportion to
-//! running time; when they covered only part of it, the idle share
-//! `(Δt − ΣB) / Δt` of the change stays **unattributed**. Shares are rounded toward
-//! zero and the rounding joins the unattributed part, so for every interval, and so
-//! for the whole run, the components' shares plus the unattributed part equal the RSS
-//! change from the first probe to the last, to the byte.
+//! ΔR. Each component ran for B_c of that interval: the summed time of its calls
+//! inside it (calls that overlap each other count each; a call still running counts
+//! up to the probe). Component c is charged `ΔR × B_c / ΣB`: the change is split among
+//! the components that ran in the interval, in proportion to their running time. An
+//! interval in which no component ran leaves its change **unattributed**. Shares are
+//! rounded toward zero and the rounding joins the unattributed part, so for every
+//! interval, and so for the whole run, the components' shares plus the unattributed
+//! part equal the RSS change from the first probe to the last, to the byte.
+//!
+//! So a short call alone in a long interval is charged the whole change of that
+//! interval (probes are spaced widely when calls are sparse), and memory that code
+//! outside every component allocates while a component runs is charged to that
+//! component: the owner-tracking `CountingAllocator` tells them apart exactly.
 //!
 //! A share is what the process grew (or shrank) while the component ran, split with
 //! whatever ran beside it: not what the component itself allocated (the
@@ -33,19 +37,13 @@ use std::time::Duration;
 /// The shortest interval between two probes.
 pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(5);
 
-/// Splits an RSS change `delta` (bytes) over an interval of `interval_ns` among
-/// components that ran `running_ns[c]` of it (see the module docs). Writes each
-/// component's share into `shares` and returns the unattributed part; the shares and
-/// the return value add up to `delta` exactly.
-pub(crate) fn split(
-    delta: i64,
-    interval_ns: u64,
-    running_ns: &[u64],
-    shares: &mut Vec<i64>,
-) -> i64 {
+/// Splits an RSS change `delta` (bytes) among components that ran `running_ns[c]` of
+/// its interval (see the module docs). Writes each component's share into `shares` and
+/// returns the unattributed part; the shares and the return value add up to `delta`
+/// exactly.
+pub(crate) fn split(delta: i64, running_ns: &[u64], shares: &mut Vec<i64>) -> i64 {
     shares.clear();
-    let total: u128 = running_ns.iter().map(|&b| b as u128).sum();
-    let denom = total.max(interval_ns as u128);
+    let denom: u128 = running_ns.iter().map(|&b| b as u128).sum();
     let mut attributed = 0i64;
     for &b in running_ns {
         let share = if denom == 0 {
@@ -169,7 +167,7 @@ impl Attribution {
             self.running_ns.push(clock::nanos_between(0, ticks));
         }
         let delta = reading.rss_bytes as i64 - last.reading.rss_bytes as i64;
-        self.unattributed += split(delta, interval_ns, &self.running_ns, &mut self.shares);
+        self.unattributed += split(delta, &self.running_ns, &mut self.shares);
         if self.components.len() < self.running_ns.len() {
             self.components
                 .resize(self.running_ns.len(), Share::default());
@@ -271,20 +269,20 @@ mod tests {
     #[test]
     fn shares_and_the_unattributed_part_add_up_to_the_change() {
         let mut shares = Vec::new();
-        // Two calls overlapping the whole 10 ms interval, one three times longer.
-        let un = split(4_000_007, 10_000_000, &[7_500_000, 2_500_000], &mut shares);
+        // Two calls, one running three times longer than the other in the interval.
+        let un = split(4_000_007, &[7_500_000, 2_500_000], &mut shares);
         assert_eq!(shares, vec![3_000_005, 1_000_001]);
         assert_eq!(un, 1);
-        // Calls covering 4 of the 10 ms: 60 % of the change stays unattributed.
-        let un = split(-1_000_000, 10_000_000, &[3_000_000, 1_000_000], &mut shares);
-        assert_eq!(shares, vec![-300_000, -100_000]);
-        assert_eq!(un, -600_000);
-        // Nothing ran: all of it.
-        assert_eq!(split(4096, 5_000_000, &[0, 0], &mut shares), 4096);
-        assert_eq!(split(4096, 0, &[], &mut shares), 4096);
-        // Overlap beyond the interval: split by running time, nothing left over.
-        let un = split(8192, 1_000, &[3_000, 1_000], &mut shares);
-        assert_eq!((shares.clone(), un), (vec![6144, 2048], 0));
+        // A shrinking RSS is split the same way; a component that did not run gets 0.
+        let un = split(-1_000_000, &[3_000_000, 0, 1_000_000], &mut shares);
+        assert_eq!(shares, vec![-750_000, 0, -250_000]);
+        assert_eq!(un, 0);
+        // Nothing ran: all of it is unattributed.
+        assert_eq!(split(4096, &[0, 0], &mut shares), 4096);
+        assert_eq!(split(4096, &[], &mut shares), 4096);
+        // One call alone: all of it, however short it was.
+        let un = split(8192, &[1], &mut shares);
+        assert_eq!((shares.clone(), un), (vec![8192], 0));
     }
 
     #[test]

@@ -8,17 +8,20 @@
 //! With the owner-tracking `CountingAllocator` it also keeps each component's live
 //! heap bytes at the baseline, so the report can give live bytes gained after warm-up.
 
-use super::attribution::{Attribution, Share};
+use super::attribution::{Attribution, Share, MIN_INTERVAL};
 use super::ticker::{Flow, Ticker};
 use super::timeline::{Timeline, MAX_POINTS};
 use crate::aggregate::{HeapTotals, MemoryTotals, RssShareTotals};
 use crate::model::{MemoryAttribution, MemoryPoint, MemoryReport};
 use crate::record::{alloc, clock, component, mode, probe};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const MB: f64 = 1024.0 * 1024.0;
+/// Timeline interval of a manual sampler (its points are taken when ticked).
+const MANUAL_INTERVAL_MS: u64 = 500;
 
 struct Track {
     timeline: Timeline<MemoryPoint>,
@@ -237,13 +240,22 @@ impl MemorySampler {
             attribution,
         )));
         let started = Instant::now();
-        let next = Arc::new(AtomicU64::new(interval.as_nanos() as u64));
+        // The first reading on the caller's thread: the run's start (and, without
+        // warm-up, its baseline) is the moment profiling starts, not when the
+        // sampler's thread first gets a core.
+        sample_into(&track, started, warmed_up(), true);
+        let first = if counts_running {
+            MIN_INTERVAL
+        } else {
+            interval
+        };
+        let next = Arc::new(AtomicU64::new(first.as_nanos() as u64));
         let (t, n) = (track.clone(), next.clone());
         // CPU time of this thread when its last tick ended.
         let mut cpu_mark: Option<u64> = None;
         let ticker = Ticker::start(
             "profiler-memory",
-            true,
+            false,
             move || Duration::from_nanos(next.load(Relaxed)),
             move || {
                 let wall = Instant::now();
@@ -273,6 +285,35 @@ impl MemorySampler {
         }
     }
 
+    /// A sampler that probes only when `tick` is called, on the caller's thread
+    /// (tests, and programs that want probes at chosen points); `overhead_pct` as in
+    /// `start` (0: no shares). Running counts are on while it lives.
+    pub fn manual(overhead_pct: f64) -> MemorySampler {
+        let attribution = (overhead_pct > 0.0)
+            .then(|| Attribution::new(overhead_pct, Duration::from_millis(MANUAL_INTERVAL_MS)));
+        let counts_running = attribution.is_some();
+        if counts_running {
+            mode::running_counts_acquire();
+        }
+        MemorySampler {
+            track: Arc::new(Mutex::new(Track::new(MANUAL_INTERVAL_MS, attribution))),
+            started: Instant::now(),
+            ticker: None,
+            counts_running,
+        }
+    }
+
+    /// Probes now on the caller's thread: closes an attribution interval and offers
+    /// the reading to the timeline (its wall time is counted as its cost).
+    pub fn tick(&self) {
+        let wall = Instant::now();
+        sample_into(&self.track, self.started, component::all_warmed_up(), false);
+        let mut t = self.track.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = t.attribution.as_mut() {
+            a.cost(wall.elapsed().as_nanos() as u64);
+        }
+    }
+
     /// The report so far (takes one more sample first, so the end of the run is in it).
     pub fn report(&self, warmed_up: bool) -> Option<MemoryReport> {
         let wall = Instant::now();
@@ -284,12 +325,17 @@ impl MemorySampler {
         t.report()
     }
 
-    /// Component `id`'s memory figures so far (call after `report`, which reads last).
-    pub fn component(&self, id: u32) -> MemoryTotals {
-        self.track
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .component(id)
+    /// Each component's memory figures up to the last reading (`report` takes one),
+    /// by name; components with none measured are left out.
+    pub fn component_memory(&self) -> BTreeMap<String, MemoryTotals> {
+        let metas = component::metas();
+        let t = self.track.lock().unwrap_or_else(|e| e.into_inner());
+        metas
+            .into_iter()
+            .zip(0u32..)
+            .map(|(m, id)| (m.name, t.component(id)))
+            .filter(|(_, m)| !m.is_empty())
+            .collect()
     }
 }
 

@@ -56,11 +56,10 @@ impl Samplers {
     /// so the end of a run is in the report).
     pub fn extras(&self, snap: &Snapshot, duration_sec: f64) -> Extras {
         self.gpu.tick();
-        let ids = 0..snap.components.len() as u32;
         let allocations = if alloc::installed() {
             snap.components
                 .iter()
-                .zip(ids.clone())
+                .zip(0u32..)
                 .map(|(c, id)| {
                     let h = alloc::component_heap(id);
                     (c.meta.name.clone(), (h.allocated, h.count))
@@ -71,13 +70,7 @@ impl Samplers {
         };
         // The process reading first: the components' figures then run to it.
         let memory = self.memory.report(component::all_warmed_up());
-        let component_memory = snap
-            .components
-            .iter()
-            .zip(ids)
-            .map(|(c, id)| (c.meta.name.clone(), self.memory.component(id)))
-            .filter(|(_, m)| !m.is_empty())
-            .collect();
+        let component_memory = self.memory.component_memory();
         Extras {
             duration_sec,
             memory,
