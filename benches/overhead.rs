@@ -8,7 +8,9 @@
 //! Every variant runs the same trivial body (`work`) behind `#[inline(never)]`, in the
 //! same loop, so the differences are the instrumentation alone. Groups:
 //!
-//! - `sync_call`: per call of a sync fn. `floor` is the floor written by hand
+//! - `sync_call`: per call of a sync fn. `profile_session_default` runs under a session
+//!   with the default configuration (calls also count themselves running for the
+//!   memory sampler's RSS shares). `floor` is the floor written by hand
 //!   (two raw TSC reads and an HDR record into a histogram passed by reference: no
 //!   thread-local, no component lookup), the bound a real profiler approaches.
 //! - `async_call`: per call of an `async fn` awaited inside one `block_on` of a
@@ -20,6 +22,11 @@
 //! - `two_threads`: two threads recording into one component at once; criterion's
 //!   throughput (elements/s) against one thread gives the scaling, with bare calls on
 //!   the same threads as the machine's own ceiling.
+//! - `realistic_body`: a 1 ms busy-wait body (spinning to a deadline, so the body
+//!   itself lasts 1 ms whatever happens inside it), bare, under `#[profile]` alone, and
+//!   under `#[profile]` with a session running the default configuration (memory
+//!   sampler, RSS shares, its probes at `PROFILER_MEMORY_OVERHEAD_PCT=1`): the time a
+//!   caller sees added per call, as a fraction of the body.
 //!
 //! Subscribers: the global default is a registry with `profiler::layer()` (declining
 //! `#[profile]`'s own spans, so "profile only" builds none) and the tracing peer's
@@ -181,6 +188,28 @@ fn profiled_shared(x: u64) -> u64 {
     work(x)
 }
 
+/// The realistic body: 1 ms of busy work, to a deadline.
+#[inline(always)]
+fn one_millisecond() -> u64 {
+    let start = Instant::now();
+    let mut spins = 0u64;
+    while start.elapsed() < Duration::from_millis(1) {
+        spins = spins.wrapping_add(1);
+        std::hint::spin_loop();
+    }
+    spins
+}
+
+#[inline(never)]
+fn bare_realistic(x: u64) -> u64 {
+    one_millisecond() ^ x
+}
+
+#[profile(component = "realistic_body")]
+fn profiled_realistic(x: u64) -> u64 {
+    one_millisecond() ^ x
+}
+
 // ---- set-up --------------------------------------------------------------------
 
 /// A minimal timing layer for the `#[tracing::instrument]` peer: span creation to
@@ -266,6 +295,24 @@ fn with_fmt(f: impl FnOnce()) {
     tracing::callsite::rebuild_interest_cache();
 }
 
+/// `f` under a session with the default configuration, what a program gets from
+/// `profiler::init()` with no PROFILER_* variable set (reports written nowhere: only
+/// the sampling and recording are measured): the memory sampler runs, and calls count
+/// themselves running for its RSS shares.
+fn with_default_session(f: impl FnOnce()) {
+    let session = profiler::init_with(Config {
+        formats: profiler::Formats {
+            json: false,
+            console: false,
+            charts: false,
+        },
+        ..Config::default()
+    });
+    f();
+    drop(session);
+    profiler::configure(Config::default());
+}
+
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
@@ -309,6 +356,11 @@ fn sync_call(c: &mut Criterion) {
     });
     g.bench_function("profile_only", |b| {
         b.iter_custom(|n| calls(n, profiled_sync))
+    });
+    with_default_session(|| {
+        g.bench_function("profile_session_default", |b| {
+            b.iter_custom(|n| calls(n, profiled_sync))
+        });
     });
     with_fmt(|| {
         g.bench_function("profile_with_fmt", |b| {
@@ -516,5 +568,29 @@ fn two_threads(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sync_call, async_call, streams, two_threads);
+fn realistic_body(c: &mut Criterion) {
+    set_up();
+    let mut g = c.benchmark_group("realistic_body");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.bench_function("bare", |b| b.iter_custom(|n| calls(n, bare_realistic)));
+    g.bench_function("profile_only", |b| {
+        b.iter_custom(|n| calls(n, profiled_realistic))
+    });
+    with_default_session(|| {
+        g.bench_function("profile_session_default", |b| {
+            b.iter_custom(|n| calls(n, profiled_realistic))
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    sync_call,
+    async_call,
+    streams,
+    two_threads,
+    realistic_body
+);
 criterion_main!(benches);

@@ -394,3 +394,92 @@ fn pure_arithmetic_calls_report_no_leak_in_20_runs_of_20() {
 fn ten_million_pure_arithmetic_calls_report_no_leak_in_20_runs_of_20() {
     no_leak_in_runs(20, 10_000_000);
 }
+
+// ---- merging reports -------------------------------------------------------------------
+
+#[profile(component = "share_merged")]
+fn merged_stage() {}
+
+#[test]
+fn merged_memory_figures_are_the_sums_of_the_inputs_to_the_byte() {
+    use profiler::aggregate::{HeapTotals, MemoryTotals, RssShareTotals};
+    profiler::configure(quiet());
+    for _ in 0..3 {
+        merged_stage();
+    }
+    let totals = MemoryTotals {
+        rss: Some(RssShareTotals {
+            probes: 7,
+            running_ns: 1_500_000_000,
+            share: 3 * MB as i64 + 4096,
+            since_baseline: 2 * MB as i64 + 8192,
+            growth_per_min: 1.5 * MB as f64,
+            rss_first: 100 * MB as u64,
+            rss_last: 140 * MB as u64,
+            vms_first: 300 * MB as u64,
+            vms_last: 330 * MB as u64,
+        }),
+        heap: Some(HeapTotals {
+            allocated: 50 * MB as u64 + 12_345,
+            freed: 20 * MB as u64,
+            since_baseline: 30 * MB as i64 + 12_345 - MB as i64,
+            growth_per_min: 0.75 * MB as f64,
+        }),
+        stated_delta: None,
+    };
+    let extras = Extras {
+        component_memory: [("share_merged".to_string(), totals)].into(),
+        ..Extras::default()
+    };
+    let one = analyse::build(&profiler::aggregate::snapshot(), &quiet(), extras);
+    // Through the JSON file and back, as `profiler merge` reads reports.
+    let text = serde_json::to_string(&one).unwrap();
+    let read: Report = serde_json::from_str(&text).unwrap();
+    let inputs = vec![("a.json".into(), read.clone()), ("b.json".into(), read)];
+    let merged = profiler::analyse::merge::merge(&inputs).unwrap();
+
+    let (c1, cm) = (
+        &one.components["share_merged"],
+        &merged.components["share_merged"],
+    );
+    let (m1, mm) = (c1.memory.clone().unwrap(), cm.memory.clone().unwrap());
+    let (h1, hm) = (m1.heap.unwrap(), mm.heap.unwrap());
+    let (r1, rm) = (m1.rss_share.unwrap(), mm.rss_share.unwrap());
+    // Live heap after warm-up is the judged figure: 29 MB + 12345 bytes, twice.
+    assert_eq!(c1.memory_delta_mb, Some(h1.since_baseline_mb));
+    assert_eq!(cm.memory_delta_mb, Some(2.0 * h1.since_baseline_mb));
+    assert_eq!(
+        (
+            hm.allocated_mb,
+            hm.freed_mb,
+            hm.live_mb,
+            hm.growth_mb_per_min
+        ),
+        (
+            2.0 * h1.allocated_mb,
+            2.0 * h1.freed_mb,
+            2.0 * h1.live_mb,
+            1.5
+        )
+    );
+    assert_eq!(
+        (
+            rm.probes,
+            rm.share_mb,
+            rm.since_baseline_mb,
+            rm.growth_mb_per_min
+        ),
+        (14, 2.0 * r1.share_mb, 2.0 * r1.since_baseline_mb, 3.0)
+    );
+    assert_eq!(
+        (rm.process_rss_first_mb, rm.process_rss_last_mb),
+        (100.0, 140.0)
+    );
+    assert_eq!(
+        r1.share_mb * MB as f64,
+        (3 * MB + 4096) as f64,
+        "bytes survive MB"
+    );
+    // 58 MB of live heap gained after warm-up over two processes: below 100 MB.
+    assert_eq!(mm.leak, None);
+}

@@ -37,7 +37,12 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     } else {
         0.0
     };
-    let (memory, memory_delta_mb) = memory_report(&t.memory);
+    // A turn runs no code of its own: its memory is its stages'.
+    let (memory, memory_delta_mb) = if c.kind == Kind::Turn {
+        (None, None)
+    } else {
+        memory_report(&t.memory)
+    };
     let stream = (c.kind == Kind::FirstItem).then(|| {
         let total = latency_stats(&t.stream_total);
         let stream_secs = total.mean * total.count as f64 / 1e3;

@@ -58,6 +58,11 @@ impl Call {
         if m == mode::OFF {
             return Call::INACTIVE;
         }
+        if m == mode::ON_RUNNING {
+            // A session's memory sampler (or a GPU sampler) runs: the common case of
+            // a program being profiled, kept off the cold path.
+            return Self::for_component(site.component()).counting_running(m);
+        }
         Self::prepare_slow(site, m)
     }
 

@@ -15,6 +15,8 @@ const ALLOC: u8 = 0x10;
 /// attributes RSS changes, runs: calls then count themselves running (begun / ended,
 /// with their start and end ticks) so samples can be attributed to components.
 const RUNNING: u8 = 0x20;
+/// On, with running counts (a session's samplers run).
+pub(crate) const ON_RUNNING: u8 = ON | RUNNING;
 /// Flags kept across `apply`, never part of the on/off/sampled state.
 const FLAGS: u8 = ALLOC | RUNNING;
 
