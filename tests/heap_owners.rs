@@ -5,16 +5,16 @@
 //!
 //! Every test takes `LOCK`: sessions and process RSS are process-wide.
 
+mod common;
+
+use common::hop_once;
 use profiler::analyse;
 use profiler::model::{LeakVerdict, MemoryBasis, Report};
 use profiler::sample::memory::MemorySampler;
 use profiler::sample::Extras;
 use profiler::{profile, Config, Formats};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 
 #[global_allocator]
 static ALLOC: profiler::CountingAllocator =
@@ -52,23 +52,6 @@ fn memory_stats() -> (u64, u64) {
     (rss * 4096, vms * 4096)
 }
 
-/// Gives the task back to the scheduler once, allocating nothing (unlike
-/// `tokio::task::yield_now`, whose waker list grows on demand inside the component),
-/// so that tasks resume on other worker threads.
-struct Hop(bool);
-
-impl Future for Hop {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
 /// Blocks of `churn_a` freed on a thread of its own, outside every component.
 static FREED_ELSEWHERE: AtomicUsize = AtomicUsize::new(0);
 
@@ -85,7 +68,7 @@ static KEPT: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 #[profile(component = "heap_retain")]
 async fn retain() {
     let chunk = touched(1, 1);
-    Hop(false).await;
+    hop_once().await;
     KEPT.lock().unwrap().push(chunk);
 }
 
@@ -94,10 +77,10 @@ async fn retain() {
 #[profile(component = "heap_churn_a")]
 async fn churn_a() -> Vec<u8> {
     let own = touched(2, 2);
-    Hop(false).await;
+    hop_once().await;
     drop(own);
     let handed = touched(2, 3);
-    Hop(false).await;
+    hop_once().await;
     handed
 }
 
@@ -105,10 +88,10 @@ async fn churn_a() -> Vec<u8> {
 /// frees 4 MB of its own.
 #[profile(component = "heap_churn_b")]
 async fn churn_b(from_a: Vec<u8>) {
-    Hop(false).await;
+    hop_once().await;
     drop(from_a);
     let own = touched(4, 4);
-    Hop(false).await;
+    hop_once().await;
     drop(own);
 }
 
