@@ -247,9 +247,10 @@ impl Attribution {
             let pct = self.budget_pct / 100.0;
             let mean = self.mean_cost_ns();
             let allowed = pct * self.running_total_ns as f64;
-            // What the next probe would overdraw, earned back by running time at the
-            // last interval's rate (and by the timeline's free reads).
-            let deficit = self.counted_cost_ns() + mean - allowed;
+            // What the next probe would overdraw, keeping room for one more (a
+            // report's own reading), earned back by running time at the last
+            // interval's rate (and by the timeline's free reads).
+            let deficit = self.counted_cost_ns() + 2.0 * mean - allowed;
             if deficit <= 0.0 {
                 MIN_INTERVAL
             } else {

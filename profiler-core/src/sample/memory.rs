@@ -208,6 +208,21 @@ fn sample_into(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: b
     t.push(p, warmed_up, force);
 }
 
+/// `sample_into` on the calling thread, counting its cost: the CPU time it took on
+/// this thread, else its wall time.
+fn probe_here(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: bool) {
+    let (cpu, wall) = (thread_cpu_ns(), Instant::now());
+    sample_into(track, started, warmed_up, force);
+    let cost = match (cpu, thread_cpu_ns()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => wall.elapsed().as_nanos() as u64,
+    };
+    let mut t = track.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(a) = t.attribution.as_mut() {
+        a.cost(cost);
+    }
+}
+
 /// CPU time of the calling thread, ns (wake-ups and system calls included).
 fn thread_cpu_ns() -> Option<u64> {
     #[cfg(target_os = "linux")]
@@ -243,7 +258,7 @@ impl MemorySampler {
         // The first reading on the caller's thread: the run's start (and, without
         // warm-up, its baseline) is the moment profiling starts, not when the
         // sampler's thread first gets a core.
-        sample_into(&track, started, warmed_up(), true);
+        probe_here(&track, started, warmed_up(), true);
         let first = if counts_running {
             MIN_INTERVAL
         } else {
@@ -304,25 +319,18 @@ impl MemorySampler {
     }
 
     /// Probes now on the caller's thread: closes an attribution interval and offers
-    /// the reading to the timeline (its wall time is counted as its cost).
+    /// the reading to the timeline (the CPU time it takes is counted as its cost).
     pub fn tick(&self) {
-        let wall = Instant::now();
-        sample_into(&self.track, self.started, component::all_warmed_up(), false);
-        let mut t = self.track.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(a) = t.attribution.as_mut() {
-            a.cost(wall.elapsed().as_nanos() as u64);
-        }
+        probe_here(&self.track, self.started, component::all_warmed_up(), false);
     }
 
     /// The report so far (takes one more sample first, so the end of the run is in it).
     pub fn report(&self, warmed_up: bool) -> Option<MemoryReport> {
-        let wall = Instant::now();
-        sample_into(&self.track, self.started, warmed_up, true);
-        let mut t = self.track.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(a) = t.attribution.as_mut() {
-            a.cost(wall.elapsed().as_nanos() as u64);
-        }
-        t.report()
+        probe_here(&self.track, self.started, warmed_up, true);
+        self.track
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .report()
     }
 
     /// Each component's memory figures up to the last reading (`report` takes one),
