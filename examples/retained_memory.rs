@@ -107,13 +107,7 @@ fn main() {
         let _ = MOCK.set(mock);
     }
     // Defaults, whatever PROFILER_* says: the figures are about recording being on.
-    // The mock's long latencies would make the per-call memory reads (budgeted to 1%
-    // of component time) nearly every call: off there, they hold no shard memory.
-    let mut config = profiler::Config::default();
-    if mock_clock {
-        config.memory_overhead_pct = 0.0;
-    }
-    profiler::configure(config);
+    profiler::configure(profiler::Config::default());
     let components: [(&str, Driver); 3] = [
         ("sync_component", drive_sync),
         ("async_component", drive_async),

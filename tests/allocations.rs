@@ -2,12 +2,11 @@
 //! also when async calls hop between the threads of a multi-thread runtime.
 //! This binary installs `profiler::CountingAllocator` as its global allocator.
 
+mod common;
+
 use profiler::{profile, Config, Formats};
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::task::{Context, Poll};
 
 #[global_allocator]
 static ALLOC: profiler::CountingAllocator = profiler::CountingAllocator::new(std::alloc::System);
@@ -29,26 +28,8 @@ fn thread_key() -> usize {
     HERE.with(|h| h as *const u8 as usize)
 }
 
-/// Gives the task back to the scheduler once: the task goes to the back of its
-/// worker's queue, where idle workers steal it. Unlike `tokio::task::yield_now`
-/// (which parks the waker in a per-worker list that grows on demand), it makes the
-/// runtime allocate nothing, so what a component is charged is exactly what it did.
-struct Hop(bool);
-
-impl Future for Hop {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
 async fn hop(at: &mut usize) {
-    Hop(false).await;
+    common::hop_once().await;
     let now = thread_key();
     if now != *at {
         HOPS.fetch_add(1, Relaxed);

@@ -38,6 +38,30 @@ fn impossible_report() -> Report {
                     severity: Severity::Critical,
                 }),
                 throughput_per_sec: 123.4,
+                // 999 MB of live heap gained, judged no leak; a share of RSS growth
+                // with nothing to do with it.
+                memory_delta_mb: Some(999.0),
+                memory: Some(ComponentMemory {
+                    basis: MemoryBasis::LiveHeap,
+                    heap: Some(HeapMemory {
+                        allocated_mb: 1.5,
+                        freed_mb: 2.5,
+                        live_mb: 12.5,
+                        since_baseline_mb: 999.0,
+                        growth_mb_per_min: -4.5,
+                    }),
+                    rss_share: Some(RssShare {
+                        probes: 3,
+                        running_sec: 0.5,
+                        share_mb: -3.25,
+                        since_baseline_mb: 7.75,
+                        growth_mb_per_min: 8.5,
+                        process_rss_first_mb: 90.0,
+                        process_rss_last_mb: 10.0,
+                        ..RssShare::default()
+                    }),
+                    leak: None,
+                }),
                 ..ComponentReport::default()
             },
         ),
@@ -188,6 +212,20 @@ fn impossible_report() -> Report {
             growth_mb_per_min: 0.25,
             leak: Some(LeakVerdict::Certain),
             timeline: vec![],
+            // Parts that do not add up, and a cost far over its budget.
+            attribution: Some(MemoryAttribution {
+                probes: 4,
+                first_rss_mb: 1.0,
+                last_rss_mb: 2.0,
+                change_mb: 77.0,
+                attributed_mb: 1.0,
+                unattributed_mb: 2.0,
+                running_sec: 0.1,
+                probe_cpu_ms: 6.5,
+                mean_probe_us: 0.25,
+                cost_pct: 55.5,
+                budget_pct: 1.0,
+            }),
         }),
         gpu: GpuReport {
             available: true,
@@ -297,7 +335,35 @@ fn the_console_shows_the_reports_figures_and_verdicts_verbatim() {
     assert!(line_with(&text, "utilisation").ends_with('⚠'), "{text}");
     assert!(line_with(&text, "temperature").contains("20°C ✗"), "{text}");
     assert!(
-        line_with(&text, "growth").contains("-10.0MB (+0.25MB/min)  ✗"),
+        line_with(&text, "• growth:").contains("-10.0MB (+0.25MB/min)  ✗"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "live heap").contains(
+            "12.5MB (allocated 1.5MB, freed 2.5MB); after warm-up +999.0MB (-4.5MB/min) ✓"
+        ),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "share of process RSS growth").contains(
+            "+7.8MB after warm-up (+8.5MB/min), -3.2MB over the run (3 probes, running 0.5s)"
+        ),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "process RSS while it ran").contains("90.0MB → 10.0MB"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "split among components").contains(
+            "+1.0MB, unattributed (nothing ran) +2.0MB (of +77.0MB, 1.0MB → 2.0MB, 4 probes)"
+        ),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "probe cost").contains(
+            "55.500% of component running time (budget 1%; CPU per probe 0.2us, total 6.5ms)"
+        ),
         "{text}"
     );
     assert!(

@@ -26,7 +26,7 @@ fn quiet(gpu: bool) -> Config {
     Config {
         gpu,
         formats: Formats::none(),
-        // Memory is read around every call after a component's first on a thread.
+        // RSS probed as often as the memory sampler goes (every 5 ms while calls run).
         memory_overhead_pct: 100.0,
         ..Config::default()
     }
@@ -90,14 +90,17 @@ fn retained_memory_gives_suspected_and_certain_leaks_and_a_steady_component_none
             .memory
             .as_ref()
             .unwrap_or_else(|| panic!("{name}: no memory read"));
+        let share = m
+            .rss_share
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: no share of RSS"));
         eprintln!(
-            "{name}: estimated {:+.1}MB over {} calls, measured {:+.1}MB over {} sampled calls",
+            "{name}: share of RSS growth {:+.1}MB over {} calls, {} probe intervals",
             c.memory_delta_mb.unwrap_or(0.0),
             c.latency.count,
-            m.measured_delta_mb,
-            m.sampled_calls
+            share.probes
         );
-        assert!(m.sampled_calls >= 2, "{name}: {m:?}");
+        assert!(share.probes >= 2, "{name}: {m:?}");
         (c.memory_delta_mb.unwrap(), m.leak)
     };
 

@@ -13,7 +13,7 @@
 //! | `PROFILER_GPU` | on/off | on |
 //! | `PROFILER_GPU_INTERVAL_MS` | 100 to 60000 | 1000 |
 //! | `PROFILER_MEMORY_INTERVAL_MS` | 10 to 60000 | 500 |
-//! | `PROFILER_MEMORY_OVERHEAD_PCT` | per-call memory reads' share of a component's time, 0 to 100 (0: never) | 1 |
+//! | `PROFILER_MEMORY_OVERHEAD_PCT` | share of the components' running time the memory probes may take (their measured CPU time), 0 to 100 (0: no per-component RSS shares) | 1 |
 //! | `PROFILER_REPORT_INTERVAL_SEC` | periodic report dumps, 1 to 86400 (0: off) | off |
 //! | `PROFILER_CHART_FONT` | a TTF/OTF file with Hangul for Korean charts | searched |
 //! | `PROFILER_METRICS` | on/off: publish through the `metrics` facade | off |
@@ -148,8 +148,10 @@ pub struct Config {
     pub gpu_interval_ms: u64,
     /// Process memory sampling interval, ms (`PROFILER_MEMORY_INTERVAL_MS`).
     pub memory_interval_ms: u64,
-    /// Share of a component's time its per-call memory reads may take, percent
-    /// (`PROFILER_MEMORY_OVERHEAD_PCT`; 0: never read).
+    /// Share of the components' running time the memory sampler's probes may take,
+    /// percent, measured as they run (their CPU time beyond one read per memory
+    /// interval), for each component's share of the RSS changes
+    /// (`PROFILER_MEMORY_OVERHEAD_PCT`; 0: no shares, only the process timeline).
     pub memory_overhead_pct: f64,
     /// Seconds between periodic report dumps, 0 for none (`PROFILER_REPORT_INTERVAL_SEC`).
     pub report_interval_sec: u64,
@@ -388,7 +390,7 @@ impl Config {
                     _ => warn(
                         key,
                         value,
-                        "a percentage from 0 to 100 (0: no per-call memory reads)",
+                        "a percentage from 0 to 100 (0: no per-component RSS shares)",
                         "1".into(),
                     ),
                 },

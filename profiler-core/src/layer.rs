@@ -135,7 +135,8 @@ where
         attrs.record(&mut fields);
         let Some(name) = fields.component else { return };
         let mut call =
-            Call::for_component(resolve(&name, attrs.metadata().name(), fields.target_ms));
+            Call::for_component(resolve(&name, attrs.metadata().name(), fields.target_ms))
+                .counting_running(m);
         if !call.is_active() {
             return;
         }

@@ -2,7 +2,13 @@
 //! program reads or prints once per process (the environment, one-time warnings, the
 //! end-of-run report) is tested the way a program meets it.
 
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
 use std::process::Command;
+use std::task::{Context, Poll};
 
 /// Set in the child's environment; a child test does nothing without it.
 const MARKER: &str = "TESTS_CHILD_PROCESS";
@@ -55,4 +61,27 @@ pub fn run_child(name: &str, vars: &[(&str, &str)]) -> Child {
 /// Whether this process is a child started by [`run_child`].
 pub fn in_child() -> bool {
     std::env::var_os(MARKER).is_some()
+}
+
+/// Gives the task back to the scheduler once: the task goes to the back of its
+/// worker's queue, where idle workers steal it. Unlike `tokio::task::yield_now`
+/// (which parks the waker in a per-worker list that grows on demand), it makes the
+/// runtime allocate nothing, so what a component is charged is exactly what it did.
+pub struct Hop(bool);
+
+/// A `Hop` not taken yet: awaiting it yields once.
+pub fn hop_once() -> Hop {
+    Hop(false)
+}
+
+impl Future for Hop {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
 }

@@ -7,7 +7,7 @@
 mod totals;
 mod turns;
 
-pub use totals::{ComponentTotals, MemoryTotals, MergeError};
+pub use totals::{ComponentTotals, HeapTotals, MemoryTotals, MergeError, RssShareTotals};
 pub use turns::{PartTotals, SessionTotals, TurnTotals};
 
 use crate::record::{clock, component, shard, turn_log, ComponentMeta};

@@ -39,7 +39,8 @@ pub struct ComponentTotals {
     /// First sample start to last sample end, seconds (the longest window when
     /// totals of several processes are merged: they are taken to run side by side).
     pub active_sec: f64,
-    /// Memory read around sampled calls.
+    /// Memory figures: share of the RSS changes, live heap bytes (set from the
+    /// samplers when a report is built, or read back from a report).
     pub memory: MemoryTotals,
     /// Bytes and number of allocations charged to the component (counting allocator).
     pub allocations: Option<(u64, u64)>,
@@ -47,23 +48,62 @@ pub struct ComponentTotals {
     pub gpu: Option<ComponentGpu>,
 }
 
-/// Memory read around sampled calls (bytes).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A component's memory figures (bytes), as the memory sampler and the counting
+/// allocator measured them. Every field adds up across processes (run side by side).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryTotals {
-    /// Calls around which memory was read.
-    pub sampled_calls: u64,
-    /// Lowest RSS read before a sampled call.
-    pub rss_before: u64,
-    /// Highest RSS read after a sampled call.
-    pub rss_after: u64,
-    /// Lowest VMS read before a sampled call.
-    pub vms_before: u64,
-    /// Highest VMS read after a sampled call.
-    pub vms_after: u64,
-    /// Sum of per-call RSS deltas (signed).
-    pub rss_growth: i64,
-    /// Largest per-call RSS delta.
-    pub rss_worst: i64,
+    /// Its share of the process's RSS changes (see `sample::memory`); `None` when the
+    /// share was not measured (`PROFILER_MEMORY_OVERHEAD_PCT=0`) or it never ran.
+    pub rss: Option<RssShareTotals>,
+    /// Heap bytes its calls allocated and freed (owner-tracking allocator).
+    pub heap: Option<HeapTotals>,
+    /// A growth a report states without either figure (a report of an older schema).
+    pub stated_delta: Option<i64>,
+}
+
+/// A component's share of the process's RSS changes (bytes).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RssShareTotals {
+    /// Probe intervals in which it ran.
+    pub probes: u64,
+    /// Its running time in them, ns.
+    pub running_ns: u64,
+    /// Its share over the whole run.
+    pub share: i64,
+    /// Its share since the baseline taken after warm-up.
+    pub since_baseline: i64,
+    /// `since_baseline` per minute since the baseline (processes side by side: rates add).
+    pub growth_per_min: f64,
+    /// Process RSS at the start of the first interval it ran in (merged: the lowest)
+    /// and at the end of the last (merged: the highest); VMS likewise.
+    pub rss_first: u64,
+    /// See `rss_first`.
+    pub rss_last: u64,
+    /// See `rss_first`.
+    pub vms_first: u64,
+    /// See `rss_first`.
+    pub vms_last: u64,
+}
+
+/// Heap bytes a component's calls allocated and what became of them (owner-tracking
+/// allocator: a free credits the block's owner, whoever frees it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HeapTotals {
+    /// Bytes allocated.
+    pub allocated: u64,
+    /// Bytes of its blocks freed.
+    pub freed: u64,
+    /// Live bytes gained since the baseline taken after warm-up.
+    pub since_baseline: i64,
+    /// `since_baseline` per minute since the baseline (processes side by side: rates add).
+    pub growth_per_min: f64,
+}
+
+impl HeapTotals {
+    /// Bytes allocated and not freed yet.
+    pub fn live(&self) -> i64 {
+        self.allocated.wrapping_sub(self.freed) as i64
+    }
 }
 
 /// Why two totals cannot be merged.
@@ -124,15 +164,6 @@ impl ComponentTotals {
             .streams_cancelled
             .wrapping_add(c.streams_cancelled.get());
         self.turn_ns = self.turn_ns.wrapping_add(c.turn_ns.get());
-        self.memory.merge(&MemoryTotals {
-            sampled_calls: c.mem_samples.get(),
-            rss_before: c.mem_rss_before.get(),
-            rss_after: c.mem_rss_after.get(),
-            vms_before: c.mem_vms_before.get(),
-            vms_after: c.mem_vms_after.get(),
-            rss_growth: c.mem_rss_growth.get() as i64,
-            rss_worst: c.mem_rss_worst.get() as i64,
-        });
     }
 
     /// Adds `o`'s figures (another process's, or another report's). Every sum is
@@ -170,7 +201,7 @@ impl ComponentTotals {
         )?;
         add(&mut self.turn_ns, o.turn_ns, "turn time")?;
         self.active_sec = self.active_sec.max(o.active_sec);
-        self.memory.try_merge(&o.memory)?;
+        self.memory.merge(&o.memory)?;
         self.allocations = match (self.allocations, o.allocations) {
             (Some((b1, n1)), Some((b2, n2))) => {
                 let (mut b, mut n) = (b1, n1);
@@ -196,40 +227,58 @@ impl ComponentTotals {
     }
 }
 
-impl MemoryTotals {
-    /// [`MemoryTotals::merge`] with its sums checked: for totals read from reports,
-    /// where a count past `u64::MAX` or a growth past `i64` is an error, not a wrap.
-    pub fn try_merge(&mut self, o: &MemoryTotals) -> Result<(), MergeError> {
-        if self.sampled_calls != 0 && o.sampled_calls != 0 {
-            self.sampled_calls
-                .checked_add(o.sampled_calls)
-                .ok_or(MergeError::Overflow("memory-sampled call"))?;
-            self.rss_growth
-                .checked_add(o.rss_growth)
-                .ok_or(MergeError::Overflow("memory growth"))?;
+fn add_signed(a: &mut i64, b: i64, what: &'static str) -> Result<(), MergeError> {
+    *a = a.checked_add(b).ok_or(MergeError::Overflow(what))?;
+    Ok(())
+}
+
+/// `a` and `b` merged by `f` when both are there, else whichever is.
+fn merge_option<T: Clone>(
+    a: &mut Option<T>,
+    b: &Option<T>,
+    f: impl FnOnce(&mut T, &T) -> Result<(), MergeError>,
+) -> Result<(), MergeError> {
+    match (a.as_mut(), b) {
+        (Some(x), Some(y)) => f(x, y),
+        (None, Some(y)) => {
+            *a = Some(y.clone());
+            Ok(())
         }
-        self.merge(o);
-        Ok(())
+        _ => Ok(()),
+    }
+}
+
+impl MemoryTotals {
+    /// Whether nothing was measured.
+    pub fn is_empty(&self) -> bool {
+        self.rss.is_none() && self.heap.is_none() && self.stated_delta.is_none()
     }
 
-    /// Merges other readings: before is the lowest, after the highest, deltas add up,
-    /// the worst delta is the largest. Deltas wrap like the per-thread counters they
-    /// come from (two's complement sums of signed deltas).
-    pub fn merge(&mut self, o: &MemoryTotals) {
-        if o.sampled_calls == 0 {
-            return;
-        }
-        if self.sampled_calls == 0 {
-            *self = o.clone();
-            return;
-        }
-        self.sampled_calls = self.sampled_calls.saturating_add(o.sampled_calls);
-        self.rss_before = self.rss_before.min(o.rss_before);
-        self.vms_before = self.vms_before.min(o.vms_before);
-        self.rss_after = self.rss_after.max(o.rss_after);
-        self.vms_after = self.vms_after.max(o.vms_after);
-        self.rss_growth = self.rss_growth.wrapping_add(o.rss_growth);
-        self.rss_worst = self.rss_worst.max(o.rss_worst);
+    /// Adds another process's figures: shares, bytes, counts and rates add; the
+    /// process RSS before takes the lowest, after the highest.
+    pub fn merge(&mut self, o: &MemoryTotals) -> Result<(), MergeError> {
+        merge_option(&mut self.rss, &o.rss, |a, b| {
+            add(&mut a.probes, b.probes, "memory probe")?;
+            add(&mut a.running_ns, b.running_ns, "running time")?;
+            add_signed(&mut a.share, b.share, "RSS share")?;
+            add_signed(&mut a.since_baseline, b.since_baseline, "RSS share")?;
+            a.growth_per_min += b.growth_per_min;
+            a.rss_first = a.rss_first.min(b.rss_first);
+            a.vms_first = a.vms_first.min(b.vms_first);
+            a.rss_last = a.rss_last.max(b.rss_last);
+            a.vms_last = a.vms_last.max(b.vms_last);
+            Ok(())
+        })?;
+        merge_option(&mut self.heap, &o.heap, |a, b| {
+            add(&mut a.allocated, b.allocated, "allocated bytes")?;
+            add(&mut a.freed, b.freed, "freed bytes")?;
+            add_signed(&mut a.since_baseline, b.since_baseline, "live bytes")?;
+            a.growth_per_min += b.growth_per_min;
+            Ok(())
+        })?;
+        merge_option(&mut self.stated_delta, &o.stated_delta, |a, b| {
+            add_signed(a, *b, "memory growth")
+        })
     }
 }
 

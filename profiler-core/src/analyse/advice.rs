@@ -1,6 +1,6 @@
 //! Finding messages and recommendations, per kind of component, in English and Korean.
 
-use crate::model::{BudgetBasis, BudgetResource, Lang, PartKind, Severity};
+use crate::model::{BudgetBasis, BudgetResource, Lang, MemoryBasis, PartKind, Severity};
 
 /// The family a component belongs to, for its recommendation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,23 +127,47 @@ pub fn errors_finding(name: &str, errors: u64, total: u64, lang: Lang) -> (Strin
     }
 }
 
-/// Message and recommendation for memory growth (`suspected`/`certain` leak).
-pub fn leak_finding(name: &str, delta_mb: f64, certain: bool, lang: Lang) -> (String, String) {
+/// Message and recommendation for memory growth after warm-up (`suspected`/`certain`
+/// leak), saying what the figure is.
+pub(crate) fn leak_finding(
+    name: &str,
+    growth: &super::LeakGrowth,
+    certain: bool,
+    lang: Lang,
+) -> (String, String) {
+    let delta_mb = growth.delta_mb;
+    let rate = growth.per_min;
+    let what = match (lang, growth.basis) {
+        (Lang::En, Some(MemoryBasis::LiveHeap)) => {
+            format!("live heap grew {delta_mb:.1}MB after warm-up ({rate:+.1}MB/min)")
+        }
+        (Lang::En, Some(MemoryBasis::RssShare)) => {
+            format!("its share of RSS growth after warm-up is {delta_mb:.1}MB ({rate:+.1}MB/min)")
+        }
+        (Lang::En, None) => format!("memory grew {delta_mb:.1}MB"),
+        (Lang::Ko, Some(MemoryBasis::LiveHeap)) => {
+            format!("워밍업 후 라이브 힙 {delta_mb:.1}MB 증가 ({rate:+.1}MB/분)")
+        }
+        (Lang::Ko, Some(MemoryBasis::RssShare)) => {
+            format!("워밍업 후 RSS 증가 몫 {delta_mb:.1}MB ({rate:+.1}MB/분)")
+        }
+        (Lang::Ko, None) => format!("메모리 {delta_mb:.1}MB 증가"),
+    };
     match (lang, certain) {
         (Lang::En, false) => (
-            format!("{name}: memory grew {delta_mb:.1}MB (> 100MB): leak suspected"),
-            format!("{name}: bound caches (LRU with a maximum size), release buffers and GPU tensors after use; install profiler::CountingAllocator to see bytes per call"),
+            format!("{name}: {what} (> 100MB): leak suspected"),
+            format!("{name}: bound caches (LRU with a maximum size), release buffers and GPU tensors after use; install profiler::CountingAllocator::with_owners to see which component holds the bytes"),
         ),
         (Lang::En, true) => (
-            format!("{name}: memory grew {delta_mb:.1}MB (> 200MB): leak certain"),
+            format!("{name}: {what} (> 200MB): leak certain"),
             format!("{name}: find what keeps growing (unbounded caches, queues, collected history); bound it or free it every N requests"),
         ),
         (Lang::Ko, false) => (
-            format!("{name}: 메모리 {delta_mb:.1}MB 증가 (> 100MB): 누수 의심"),
-            format!("{name}: 캐시 크기 제한 (LRU), 사용 후 버퍼와 GPU 텐서 해제; profiler::CountingAllocator로 호출당 할당량 확인"),
+            format!("{name}: {what} (> 100MB): 누수 의심"),
+            format!("{name}: 캐시 크기 제한 (LRU), 사용 후 버퍼와 GPU 텐서 해제; profiler::CountingAllocator::with_owners로 어느 컴포넌트가 메모리를 잡고 있는지 확인"),
         ),
         (Lang::Ko, true) => (
-            format!("{name}: 메모리 {delta_mb:.1}MB 증가 (> 200MB): 누수 확실"),
+            format!("{name}: {what} (> 200MB): 누수 확실"),
             format!("{name}: 계속 커지는 대상 (무제한 캐시, 큐, 누적 기록) 확인 후 크기 제한 또는 N회 요청마다 해제"),
         ),
     }

@@ -5,7 +5,7 @@
 
 use super::stats::latency_stats;
 use super::TURNS_PER_SEC_TARGET;
-use crate::aggregate::{ComponentTotals, TurnTotals};
+use crate::aggregate::{ComponentTotals, MemoryTotals, TurnTotals};
 use crate::model::histogram::encode_histogram;
 use crate::model::*;
 use crate::record::turn_log::{SAMPLE, SLOWEST};
@@ -37,37 +37,11 @@ pub(crate) fn component_report(c: &ComponentInput, sample_rate: f64) -> Componen
     } else {
         0.0
     };
-    let m = &t.memory;
-    let (memory, memory_delta_mb) = if m.sampled_calls > 0 {
-        let measured = m.rss_growth as f64 / MB;
-        // Scale the sampled calls' deltas to every completed call...
-        let scale = (latency.count.max(m.sampled_calls)) as f64 / m.sampled_calls as f64;
-        // ...but never past what RSS was seen to do around them: a page fault or two in
-        // 62 sampled calls out of 5 million would extrapolate to a gigabyte "leak"
-        // (a false verdict a soak test found). The evidence bound is the rise from the
-        // lowest RSS read before a sampled call to the highest read after one (or the
-        // measured sum itself, when RSS went up and down in between).
-        let observed = (m.rss_after as f64 - m.rss_before as f64) / MB;
-        let estimated = if measured > 0.0 {
-            (measured * scale).min(observed.max(measured))
-        } else {
-            measured * scale
-        };
-        (
-            Some(ComponentMemory {
-                sampled_calls: m.sampled_calls,
-                rss_before_mb: m.rss_before as f64 / MB,
-                rss_after_mb: m.rss_after as f64 / MB,
-                vms_before_mb: m.vms_before as f64 / MB,
-                vms_after_mb: m.vms_after as f64 / MB,
-                measured_delta_mb: measured,
-                worst_delta_mb: m.rss_worst as f64 / MB,
-                leak: None,
-            }),
-            Some(estimated),
-        )
-    } else {
+    // A turn runs no code of its own: its memory is its stages'.
+    let (memory, memory_delta_mb) = if c.kind == Kind::Turn {
         (None, None)
+    } else {
+        memory_report(&t.memory)
     };
     let stream = (c.kind == Kind::FirstItem).then(|| {
         let total = latency_stats(&t.stream_total);
@@ -168,6 +142,44 @@ impl TurnTime {
             e2e: (c.kind == Kind::Turn).then(|| latency_stats(&c.totals.latency)),
         }
     }
+}
+
+/// A component's memory figures, and the growth after warm-up its leak verdict judges
+/// (`memory_delta_mb`): live heap bytes gained when the owner-tracking allocator
+/// measured them, else its share of the RSS change; a growth an older report stated
+/// stands as it was.
+pub(crate) fn memory_report(m: &MemoryTotals) -> (Option<ComponentMemory>, Option<f64>) {
+    let mb = |bytes: i64| bytes as f64 / MB;
+    let rss_share = m.rss.as_ref().map(|r| RssShare {
+        probes: r.probes,
+        running_sec: r.running_ns as f64 / 1e9,
+        share_mb: mb(r.share),
+        since_baseline_mb: mb(r.since_baseline),
+        growth_mb_per_min: r.growth_per_min / MB,
+        process_rss_first_mb: r.rss_first as f64 / MB,
+        process_rss_last_mb: r.rss_last as f64 / MB,
+        process_vms_first_mb: r.vms_first as f64 / MB,
+        process_vms_last_mb: r.vms_last as f64 / MB,
+    });
+    let heap = m.heap.as_ref().map(|h| HeapMemory {
+        allocated_mb: h.allocated as f64 / MB,
+        freed_mb: h.freed as f64 / MB,
+        live_mb: mb(h.live()),
+        since_baseline_mb: mb(h.since_baseline),
+        growth_mb_per_min: h.growth_per_min / MB,
+    });
+    let (basis, delta) = match (&heap, &rss_share) {
+        (Some(h), _) => (MemoryBasis::LiveHeap, h.since_baseline_mb),
+        (None, Some(r)) => (MemoryBasis::RssShare, r.since_baseline_mb),
+        (None, None) => return (None, m.stated_delta.map(mb)),
+    };
+    let memory = ComponentMemory {
+        basis,
+        rss_share,
+        heap,
+        leak: None,
+    };
+    (Some(memory), Some(delta))
 }
 
 /// Turn count, each stage's share of turn time (from the turn component's whole time
@@ -445,7 +457,7 @@ pub(crate) struct Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::MemoryTotals;
+    use crate::aggregate::{MemoryTotals, RssShareTotals};
 
     fn with_memory(samples: u64, memory: MemoryTotals) -> ComponentInput {
         let mut totals = ComponentTotals::default();
@@ -464,34 +476,22 @@ mod tests {
 
     #[test]
     fn a_few_page_faults_are_not_extrapolated_into_a_leak() {
-        // 62 of 5 million calls read memory; four 4 KiB pages faulted in among them,
-        // while RSS rose 1.2 MB in all. Scaled, that would be a 1.2 GB "leak".
-        let mb = |x: f64| (x * MB) as u64;
+        // 5 million calls; the RSS share charged to them over 62 readings is four 4 KiB
+        // pages. Scaled by calls per reading, that was once a 1.2 GB "leak": the figure
+        // is the measured share, whatever the number of calls.
         let c = with_memory(
             5_000_000,
             MemoryTotals {
-                sampled_calls: 62,
-                rss_before: mb(4.17),
-                rss_after: mb(5.37),
-                rss_growth: 4 * 4096,
+                rss: Some(RssShareTotals {
+                    probes: 62,
+                    share: 4 * 4096,
+                    since_baseline: 4 * 4096,
+                    ..RssShareTotals::default()
+                }),
                 ..MemoryTotals::default()
             },
         );
         let r = component_report(&c, 1.0);
-        let delta = r.memory_delta_mb.unwrap();
-        assert!((delta - 1.2).abs() < 0.01, "{delta}");
-        // Growth seen in every sampled call still scales: a real leak stays a leak.
-        let leaking = with_memory(
-            1_000,
-            MemoryTotals {
-                sampled_calls: 10,
-                rss_before: mb(100.0),
-                rss_after: mb(400.0),
-                rss_growth: mb(3.0) as i64,
-                ..MemoryTotals::default()
-            },
-        );
-        let delta = component_report(&leaking, 1.0).memory_delta_mb.unwrap();
-        assert!((delta - 300.0).abs() < 0.01, "{delta}");
+        assert_eq!(r.memory_delta_mb, Some(16384.0 / MB));
     }
 }

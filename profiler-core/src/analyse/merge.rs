@@ -9,8 +9,10 @@
 //! - latency and stream percentiles come from the sum of the histograms: exactly those
 //!   of one report holding all the samples, never averaged;
 //! - counts, stream items, allocations and turn time add up; per-component memory
-//!   readings too (sampled calls and their deltas summed, then scaled to all merged
-//!   calls as in one process), RSS/VMS before and after take the lowest and highest;
+//!   too: shares of RSS change, live heap bytes (allocated, freed, gained after
+//!   warm-up) and their growth per minute add (processes side by side), so the merged
+//!   `memory_delta_mb` is the sum of the inputs'; the process RSS around a
+//!   component's intervals takes the lowest first and the highest last reading;
 //! - throughput is the merged count over the longest input's active window (the
 //!   processes are taken to have run side by side: a fleet's throughput), FPS is
 //!   1000 / mean merged frame time, as in one process;
@@ -32,7 +34,8 @@
 use super::figures::{self, ComponentInput, TurnTime};
 use super::validate::{self, InvalidReport};
 use crate::aggregate::{
-    self, ComponentTotals, MemoryTotals, PartTotals, SessionTotals, TurnTotals,
+    self, ComponentTotals, HeapTotals, MemoryTotals, PartTotals, RssShareTotals, SessionTotals,
+    TurnTotals,
 };
 use crate::model::*;
 use hdrhistogram::Histogram;
@@ -279,25 +282,41 @@ fn totals_of(
             (c.turn_share_pct.unwrap_or(0.0) / 100.0 * whole_ns).round() as u64
         };
     }
-    t.memory = match (&c.memory, c.memory_delta_mb) {
-        (Some(m), _) => MemoryTotals {
-            sampled_calls: m.sampled_calls,
-            rss_before: (m.rss_before_mb * MB) as u64,
-            rss_after: (m.rss_after_mb * MB) as u64,
-            vms_before: (m.vms_before_mb * MB) as u64,
-            vms_after: (m.vms_after_mb * MB) as u64,
-            rss_growth: (m.measured_delta_mb * MB) as i64,
-            rss_worst: (m.worst_delta_mb * MB) as i64,
-        },
-        // A delta without readings: it stands for all the component's calls.
-        (None, Some(delta)) => MemoryTotals {
-            sampled_calls: c.latency.count.max(1),
-            rss_growth: (delta * MB) as i64,
-            ..MemoryTotals::default()
-        },
-        (None, None) => MemoryTotals::default(),
-    };
+    t.memory = memory_totals_of(c);
     Ok(t)
+}
+
+/// The memory totals a report's component stands for. MB figures are bytes divided
+/// by 2^20, so they come back to the byte.
+fn memory_totals_of(c: &ComponentReport) -> MemoryTotals {
+    let bytes = |mb: f64| (mb * MB).round() as i64;
+    let Some(m) = &c.memory else {
+        // A growth without figures (an older report): it stands as stated.
+        return MemoryTotals {
+            stated_delta: c.memory_delta_mb.map(bytes),
+            ..MemoryTotals::default()
+        };
+    };
+    MemoryTotals {
+        rss: m.rss_share.as_ref().map(|r| RssShareTotals {
+            probes: r.probes,
+            running_ns: (r.running_sec * 1e9).round() as u64,
+            share: bytes(r.share_mb),
+            since_baseline: bytes(r.since_baseline_mb),
+            growth_per_min: r.growth_mb_per_min * MB,
+            rss_first: bytes(r.process_rss_first_mb) as u64,
+            rss_last: bytes(r.process_rss_last_mb) as u64,
+            vms_first: bytes(r.process_vms_first_mb) as u64,
+            vms_last: bytes(r.process_vms_last_mb) as u64,
+        }),
+        heap: m.heap.as_ref().map(|h| HeapTotals {
+            allocated: bytes(h.allocated_mb) as u64,
+            freed: bytes(h.freed_mb) as u64,
+            since_baseline: bytes(h.since_baseline_mb),
+            growth_per_min: h.growth_mb_per_min * MB,
+        }),
+        stated_delta: None,
+    }
 }
 
 /// The turn totals a report stands for (its waterfall, interruptions, sessions and

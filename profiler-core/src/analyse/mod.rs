@@ -24,9 +24,9 @@ use crate::sample::Extras;
 use advice::Family;
 use figures::ComponentInput;
 
-/// Memory growth over which a leak is suspected (MB).
+/// Memory growth after warm-up over which a leak is suspected (MB).
 pub const LEAK_SUSPECTED_MB: f64 = 100.0;
-/// Memory growth over which a leak is certain (MB).
+/// Memory growth after warm-up over which a leak is certain (MB).
 pub const LEAK_CERTAIN_MB: f64 = 200.0;
 /// Error share of calls over which errors are a finding.
 const ERROR_RATE_WARNING: f64 = 0.05;
@@ -64,6 +64,9 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
         .map(|c| {
             let mut totals = c.totals.clone();
             totals.allocations = extras.allocations.get(&c.meta.name).copied();
+            if let Some(m) = extras.component_memory.get(&c.meta.name) {
+                totals.memory = m.clone();
+            }
             totals.gpu = extras.component_gpu.get(&c.meta.name).cloned();
             ComponentInput {
                 name: c.meta.name.clone(),
@@ -150,6 +153,7 @@ pub fn assess(report: &mut Report) {
             (top, hints)
         })
         .unwrap_or_default();
+    let process_growth = report.memory.as_ref().map(|m| m.growth_mb);
     for (key, c) in report.components.iter_mut() {
         mark(c);
         // Messages are read by people: the name in them is printable and bounded (the
@@ -209,14 +213,11 @@ pub fn assess(report: &mut Report) {
                 recommendation,
             });
         }
-        if let Some(delta) = c.memory_delta_mb {
-            let verdict = leak_verdict(delta);
+        if let Some((verdict, growth)) = component_leak(c, process_growth) {
             if let Some(m) = c.memory.as_mut() {
-                m.leak = verdict;
+                m.leak = Some(verdict);
             }
-            if let Some(v) = verdict {
-                findings.push(leak_finding(key, name, delta, v, lang));
-            }
+            findings.push(leak_finding(key, name, growth, verdict, lang));
         }
     }
     if let Some(m) = report.memory.as_mut() {
@@ -226,7 +227,12 @@ pub fn assess(report: &mut Report) {
                 Lang::En => "process",
                 Lang::Ko => "프로세스",
             };
-            findings.push(leak_finding("process", name, m.growth_mb, v, lang));
+            let growth = LeakGrowth {
+                basis: None,
+                delta_mb: m.growth_mb,
+                per_min: m.growth_mb_per_min,
+            };
+            findings.push(leak_finding("process", name, growth, v, lang));
         }
     }
     gpu::check(&mut report.gpu);
@@ -294,9 +300,57 @@ fn mark(c: &mut ComponentReport) {
     c.throughput_severity = turn.then_some(throughput);
 }
 
-fn leak_finding(component: &str, name: &str, delta: f64, v: LeakVerdict, lang: Lang) -> Finding {
+/// A memory growth a leak verdict is given on, and what it is.
+pub(crate) struct LeakGrowth {
+    /// What the figure is (`None`: the process's RSS).
+    pub(crate) basis: Option<MemoryBasis>,
+    /// Growth after warm-up, MB.
+    pub(crate) delta_mb: f64,
+    /// The same per minute.
+    pub(crate) per_min: f64,
+}
+
+/// A component's leak verdict and the growth it is given on, judged on measured
+/// figures only: live heap bytes gained after warm-up (owner-tracking allocator, exact)
+/// or its share of the RSS change after warm-up. A share counts only as far as the
+/// process itself grew (`process_growth`): RSS that another component gave back
+/// while this one did not run is no evidence of this one's leak. A growth stated by
+/// an older report without figures is judged as stated.
+fn component_leak(
+    c: &ComponentReport,
+    process_growth: Option<f64>,
+) -> Option<(LeakVerdict, LeakGrowth)> {
+    let delta = c.memory_delta_mb?;
+    let growth = match &c.memory {
+        Some(m) if m.basis == MemoryBasis::LiveHeap => LeakGrowth {
+            basis: Some(MemoryBasis::LiveHeap),
+            delta_mb: delta,
+            per_min: m.heap.as_ref().map_or(0.0, |h| h.growth_mb_per_min),
+        },
+        Some(m) => LeakGrowth {
+            basis: Some(MemoryBasis::RssShare),
+            delta_mb: process_growth.map_or(delta, |p| delta.min(p)),
+            per_min: m.rss_share.as_ref().map_or(0.0, |r| r.growth_mb_per_min),
+        },
+        None => LeakGrowth {
+            basis: None,
+            delta_mb: delta,
+            per_min: 0.0,
+        },
+    };
+    Some((leak_verdict(growth.delta_mb)?, growth))
+}
+
+fn leak_finding(
+    component: &str,
+    name: &str,
+    growth: LeakGrowth,
+    v: LeakVerdict,
+    lang: Lang,
+) -> Finding {
     let certain = v == LeakVerdict::Certain;
-    let (message, recommendation) = advice::leak_finding(name, delta, certain, lang);
+    let delta = growth.delta_mb;
+    let (message, recommendation) = advice::leak_finding(name, &growth, certain, lang);
     Finding {
         component: component.into(),
         kind: FindingKind::Memory,

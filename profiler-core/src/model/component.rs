@@ -150,12 +150,13 @@ pub struct ComponentReport {
     pub throughput_severity: Option<Severity>,
     /// First sample start to last sample end, seconds.
     pub active_sec: f64,
-    /// Estimated RSS growth over all calls, MB (summed per-call deltas of the sampled
-    /// calls, scaled to all calls, but never past the RSS rise seen around those calls:
-    /// a verdict on evidence, not on an extrapolated page fault); `null` when no call
-    /// was sampled.
+    /// The component's memory growth after warm-up, MB, measured, never extrapolated:
+    /// with the owner-tracking allocator, the live heap bytes its calls gained since
+    /// the baseline; otherwise its share of the process's RSS change since the
+    /// baseline (see `ComponentMemory`). The leak verdict judges this figure.
+    /// `null` when neither was measured.
     pub memory_delta_mb: Option<f64>,
-    /// Memory read around this component's calls.
+    /// What the component's memory figures are and how they were measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<ComponentMemory>,
     /// Whole-stream figures (`first_item` components).
@@ -184,26 +185,91 @@ pub struct ComponentReport {
     pub histogram: String,
 }
 
-/// Memory read around this component's calls.
+/// What a component's `memory_delta_mb` and leak verdict are based on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryBasis {
+    /// Its share of the process's RSS changes (no owner-tracking allocator).
+    #[default]
+    RssShare,
+    /// Heap bytes its calls allocated and still hold (owner-tracking allocator).
+    LiveHeap,
+}
+
+/// A component's memory: its share of the process's RSS changes and, with the
+/// owner-tracking allocator, the heap bytes its calls allocated and still hold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct ComponentMemory {
-    /// Calls around which memory was read.
-    pub sampled_calls: u64,
-    /// Lowest RSS read before a sampled call, MB.
-    pub rss_before_mb: f64,
-    /// Highest RSS read after a sampled call, MB.
-    pub rss_after_mb: f64,
-    /// Lowest VMS read before a sampled call, MB.
-    pub vms_before_mb: f64,
-    /// Highest VMS read after a sampled call, MB.
-    pub vms_after_mb: f64,
-    /// Summed RSS delta of the sampled calls, MB.
-    pub measured_delta_mb: f64,
-    /// Largest RSS delta of one call, MB.
-    pub worst_delta_mb: f64,
-    /// Leak verdict of the estimated growth.
+    /// What `memory_delta_mb` and `leak` are based on.
+    #[serde(default)]
+    pub basis: MemoryBasis,
+    /// Its share of the process's RSS changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_share: Option<RssShare>,
+    /// Heap bytes of its calls (owner-tracking allocator installed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap: Option<HeapMemory>,
+    /// Leak verdict of the growth after warm-up (`memory_delta_mb`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leak: Option<LeakVerdict>,
+}
+
+/// A component's share of the process's RSS changes: each change between two probes
+/// is split among the components that ran in that interval, by their running time
+/// (the change of an interval in which none ran is left unattributed), so the shares
+/// of all components and the unattributed part add up to the process's change
+/// (`MemoryReport::attribution`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RssShare {
+    /// Probe intervals in which it ran.
+    #[serde(default)]
+    pub probes: u64,
+    /// Its running time in them, seconds.
+    #[serde(default)]
+    pub running_sec: f64,
+    /// Its share of the RSS change over the run, MB.
+    #[serde(default)]
+    pub share_mb: f64,
+    /// Its share since the baseline taken after warm-up, MB.
+    #[serde(default)]
+    pub since_baseline_mb: f64,
+    /// `since_baseline_mb` per minute since the baseline.
+    #[serde(default)]
+    pub growth_mb_per_min: f64,
+    /// The process's RSS at the start of the first interval it ran in, MB (all
+    /// components' memory, not its own).
+    #[serde(default)]
+    pub process_rss_first_mb: f64,
+    /// The process's RSS at the end of the last interval it ran in, MB.
+    #[serde(default)]
+    pub process_rss_last_mb: f64,
+    /// The process's VMS at the start of the first interval it ran in, MB.
+    #[serde(default)]
+    pub process_vms_first_mb: f64,
+    /// The process's VMS at the end of the last interval it ran in, MB.
+    #[serde(default)]
+    pub process_vms_last_mb: f64,
+}
+
+/// Heap bytes a component's calls allocated (owner-tracking allocator: a block freed
+/// by another component or thread is still credited to the component that allocated it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct HeapMemory {
+    /// Bytes allocated, MB.
+    #[serde(default)]
+    pub allocated_mb: f64,
+    /// Bytes of its blocks freed, MB.
+    #[serde(default)]
+    pub freed_mb: f64,
+    /// Bytes still live (allocated minus freed), MB.
+    #[serde(default)]
+    pub live_mb: f64,
+    /// Live bytes gained since the baseline taken after warm-up, MB.
+    #[serde(default)]
+    pub since_baseline_mb: f64,
+    /// `since_baseline_mb` per minute since the baseline.
+    #[serde(default)]
+    pub growth_mb_per_min: f64,
 }
 
 /// Whole-stream figures of a `first_item` component.

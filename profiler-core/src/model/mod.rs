@@ -21,14 +21,16 @@ mod turns;
 mod verdict;
 
 pub use component::{
-    AllocationReport, ComponentGpu, ComponentMemory, ComponentReport, Counts, Kind, LatencyStats,
-    PercentileSeverity, Source, StreamReport, TargetSource, Variability,
+    AllocationReport, ComponentGpu, ComponentMemory, ComponentReport, Counts, HeapMemory, Kind,
+    LatencyStats, MemoryBasis, PercentileSeverity, RssShare, Source, StreamReport, TargetSource,
+    Variability,
 };
 pub use histogram::HistogramError;
 pub use lang::Lang;
 pub use report::{Report, RunInfo, SCHEMA};
 pub use resources::{
-    GpuChecks, GpuDevice, GpuPoint, GpuReport, GpuThresholds, MemoryPoint, MemoryReport,
+    GpuChecks, GpuDevice, GpuPoint, GpuReport, GpuThresholds, MemoryAttribution, MemoryPoint,
+    MemoryReport,
 };
 pub use sessions::{BudgetBasis, BudgetResource, SessionBudget, SessionReport, SessionsReport};
 pub use turns::{

@@ -25,6 +25,41 @@ pub struct MemoryReport {
     pub leak: Option<LeakVerdict>,
     /// The sampled timeline (thinned on long runs).
     pub timeline: Vec<MemoryPoint>,
+    /// How the RSS changes were split among the components, and what the probes cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<MemoryAttribution>,
+}
+
+/// The RSS changes split among the components (each component's part is its
+/// `memory.rss_share`): over the probes' window, the components' shares plus the
+/// unattributed part equal the process's change, to the byte.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct MemoryAttribution {
+    /// Intervals closed by a probe.
+    pub probes: u64,
+    /// Process RSS at the first probe, MB.
+    pub first_rss_mb: f64,
+    /// Process RSS at the last probe, MB.
+    pub last_rss_mb: f64,
+    /// The change between them, MB: `attributed_mb` plus `unattributed_mb`.
+    pub change_mb: f64,
+    /// The components' shares, summed, MB.
+    pub attributed_mb: f64,
+    /// The part of the change in intervals in which no component ran, and the shares'
+    /// rounding, MB.
+    pub unattributed_mb: f64,
+    /// Running time of all components' calls, summed (overlapping calls each), seconds.
+    pub running_sec: f64,
+    /// CPU time the probes took, measured as they ran (the sampler thread's, wake-ups
+    /// included), ms.
+    pub probe_cpu_ms: f64,
+    /// Mean CPU time of one probe, microseconds.
+    pub mean_probe_us: f64,
+    /// The probes' CPU time beyond one read per timeline interval (the timeline's own),
+    /// as a percentage of `running_sec`: what `PROFILER_MEMORY_OVERHEAD_PCT` bounds.
+    pub cost_pct: f64,
+    /// `PROFILER_MEMORY_OVERHEAD_PCT` in force.
+    pub budget_pct: f64,
 }
 
 /// One memory sample.

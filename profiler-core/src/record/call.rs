@@ -3,10 +3,10 @@
 //! a latency sample.
 
 use super::component::ComponentState;
-use super::context::{mem_bit, swap_alloc_component, CONTEXT};
+use super::context::swap_alloc_component;
 use super::shard::{with_cell, Cell};
 use super::turn::{TurnRef, NO_SLOT};
-use super::{clock, mode, probe, settings, site::Site};
+use super::{clock, mode, settings, site::Site};
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,14 +25,17 @@ pub struct Call {
     turn: Option<TurnRef>,
     /// The call's interval in its turn (`NO_SLOT`: none).
     turn_slot: u32,
-    /// RSS and VMS (bytes) read at `begin` when this call samples memory; 0 otherwise.
-    mem_before: (u64, u64),
     /// Allocation context to restore (sync calls only), plus one; 0: untouched.
     alloc_restore: u32,
-    /// Counted in `Cell::begun` when prepared (a GPU sampler with a device runs, see
-    /// `mode`): its end must be counted in `Cell::ended`, whatever the mode is by then.
-    running: bool,
+    /// Running counts (a GPU sampler with a device, or the memory sampler's RSS
+    /// attribution, see `mode`): `RUN_WANTED` when prepared while they are on,
+    /// `RUN_COUNTED` once `begin` counted the call as running, so its end must be
+    /// counted too, whatever the mode is by then.
+    run: u8,
 }
+
+const RUN_WANTED: u8 = 1;
+const RUN_COUNTED: u8 = 2;
 
 impl Call {
     const INACTIVE: Call = Call {
@@ -40,9 +43,8 @@ impl Call {
         start: 0,
         turn: None,
         turn_slot: NO_SLOT,
-        mem_before: (0, 0),
         alloc_restore: 0,
-        running: false,
+        run: 0,
     };
 
     /// Decides whether this call is measured: off, filtered out or sampled out gives
@@ -56,6 +58,11 @@ impl Call {
         if m == mode::OFF {
             return Call::INACTIVE;
         }
+        if m == mode::ON_RUNNING {
+            // A session's memory sampler (or a GPU sampler) runs: the common case of
+            // a program being profiled, kept off the cold path.
+            return Self::for_component(site.component()).counting_running(m);
+        }
         Self::prepare_slow(site, m)
     }
 
@@ -66,13 +73,17 @@ impl Call {
         if !settings::admit_slow(m) {
             return Call::INACTIVE;
         }
-        let mut call = Self::for_component(site.component());
-        if mode::counts_running(m) {
-            if let Some(c) = call.comp {
-                call.running = with_cell(c.id, |cell| cell.begun.add(1)).is_some();
-            }
+        Self::for_component(site.component()).counting_running(m)
+    }
+
+    /// This call, to be counted as running from its `begin` when the mode `m` asks
+    /// for running counts.
+    #[inline(always)]
+    pub(crate) fn counting_running(mut self, m: u8) -> Call {
+        if mode::counts_running(m) && self.comp.is_some() {
+            self.run = RUN_WANTED;
         }
-        call
+        self
     }
 
     #[inline(always)]
@@ -110,22 +121,23 @@ impl Call {
     #[inline(always)]
     pub fn begin_detached(&mut self) {
         if let Some(c) = self.comp {
-            if CONTEXT.try_with(|x| x.mem_due.get()).unwrap_or(0) & mem_bit(c.id) != 0 {
-                self.read_memory_before(c.id);
-            }
             self.start = clock::now();
+            if self.run == RUN_WANTED {
+                self.count_begun(c.id);
+            }
             if let Some(t) = &self.turn {
                 self.turn_slot = t.begin_call(c.id, self.start);
             }
         }
     }
 
-    #[cold]
-    fn read_memory_before(&mut self, id: u32) {
-        let _ = CONTEXT.try_with(|x| x.mem_due.set(x.mem_due.get() & !mem_bit(id)));
-        if let Some(m) = probe::read() {
-            self.mem_before = (m.rss_bytes.max(1), m.vms_bytes);
-        }
+    #[inline(always)]
+    fn count_begun(&mut self, id: u32) {
+        let start = self.start;
+        self.run = match with_cell(id, |cell| cell.count_begun(start)) {
+            Some(()) => RUN_COUNTED,
+            None => 0,
+        };
     }
 
     /// Component id + 1, 0 when inactive (for allocation context).
@@ -142,13 +154,12 @@ impl Call {
             self.restore_alloc();
             let ns = clock::nanos_between(self.start, end);
             let start = self.start;
-            let mem = self.mem_before;
-            let running = self.running;
+            let running = self.run == RUN_COUNTED;
             let turn = self.turn.take();
             // Ended after its turn was interrupted: cancelled, never a (fast) sample.
             let cut = turn.as_ref().is_some_and(|t| t.interrupted_by(end));
             with_cell(c.id, |cell| {
-                count_ended(cell, running);
+                count_ended(cell, running, end);
                 if outcome == Outcome::Error {
                     cell.errors.add(1);
                 } else if cut {
@@ -157,7 +168,6 @@ impl Call {
                     cell.warmup_excluded.add(1);
                 } else {
                     cell.sample(start, end, ns);
-                    account_memory(c, cell, ns, mem);
                 }
             });
             if let Some(t) = turn {
@@ -184,17 +194,17 @@ impl Call {
             start: self.start,
             turn: self.turn.take(),
             turn_slot: self.turn_slot,
-            mem_before: self.mem_before,
-            running: self.running,
+            running: self.run == RUN_COUNTED,
         })
     }
 }
 
-/// Counts the end of a call (or stream) that counted itself begun.
+/// Counts the end, at `end` (raw ticks), of a call (or stream) that counted itself
+/// begun.
 #[inline(always)]
-pub(crate) fn count_ended(cell: &Cell, running: bool) {
+pub(crate) fn count_ended(cell: &Cell, running: bool, end: u64) {
     if running {
-        cell.ended.add(1);
+        cell.count_ended(end);
     }
 }
 
@@ -205,46 +215,8 @@ pub(crate) struct StreamParts {
     pub(crate) turn: Option<TurnRef>,
     /// The call's interval in its turn.
     pub(crate) turn_slot: u32,
-    pub(crate) mem_before: (u64, u64),
     /// The running count the stream's end must close.
     pub(crate) running: bool,
-}
-
-/// Memory accounting after a sample: deltas when this call read memory, and the
-/// budget that decides when a later call reads it (see `probe`).
-#[inline(always)]
-pub(crate) fn account_memory(c: &ComponentState, cell: &Cell, ns: u64, before: (u64, u64)) {
-    if before.0 != 0 {
-        record_memory_delta(cell, before);
-    }
-    let budget = cell.mem_budget_ns.get() + ns;
-    if budget >= probe::per_call_threshold_ns() {
-        cell.mem_budget_ns.set(0);
-        let _ = CONTEXT.try_with(|x| x.mem_due.set(x.mem_due.get() | mem_bit(c.id)));
-    } else {
-        cell.mem_budget_ns.set(budget);
-    }
-}
-
-#[cold]
-fn record_memory_delta(cell: &Cell, before: (u64, u64)) {
-    let Some(after) = probe::read() else {
-        return;
-    };
-    if cell.mem_rss_before.get() == 0 {
-        cell.mem_rss_before.set(before.0);
-        cell.mem_vms_before.set(before.1);
-    }
-    cell.mem_rss_after.set(after.rss_bytes);
-    cell.mem_vms_after.set(after.vms_bytes);
-    cell.mem_samples.add(1);
-    // Signed delta kept in two's complement; sums wrap correctly.
-    let delta = after.rss_bytes.wrapping_sub(before.0);
-    cell.mem_rss_growth.add(delta);
-    let signed = delta as i64;
-    if signed > cell.mem_rss_worst.get() as i64 {
-        cell.mem_rss_worst.set(signed as u64);
-    }
 }
 
 impl Drop for Call {
@@ -263,13 +235,19 @@ impl Call {
     #[inline(never)]
     fn dropped_unfinished(&mut self, c: &'static ComponentState) {
         self.restore_alloc();
-        if let Some(t) = self.turn.take() {
-            t.end_call(self.turn_slot, clock::now());
+        let running = self.run == RUN_COUNTED;
+        let turn = self.turn.take();
+        let now = if running || turn.is_some() {
+            clock::now()
+        } else {
+            0
+        };
+        if let Some(t) = turn {
+            t.end_call(self.turn_slot, now);
         }
         let panicking = std::thread::panicking();
-        let running = self.running;
         with_cell(c.id, |cell| {
-            count_ended(cell, running);
+            count_ended(cell, running, now);
             if panicking {
                 cell.errors.add(1)
             } else {

@@ -192,6 +192,11 @@ pub(crate) fn reconfigure(cfg: &Config) {
     }
 }
 
+/// How many components are registered (ids are `0..count()`).
+pub(crate) fn count() -> usize {
+    registry().metas.len()
+}
+
 /// Whether every registered component is past its warm-up.
 pub(crate) fn all_warmed_up() -> bool {
     let n = registry().metas.len();

@@ -1,5 +1,5 @@
-//! What the current thread is inside of: a turn, a component due for a memory
-//! read, a component allocations are charged to. `const` thread-locals of plain
+//! What the current thread is inside of: a turn, a component allocations are
+//! charged to. `const` thread-locals of plain
 //! cells: no lazy initialisation, no destructor, safe to read from an allocator.
 
 use std::cell::Cell;
@@ -8,9 +8,6 @@ pub(crate) struct Context {
     /// The turn calls started here belong to: a `turn::TurnState` pointer, kept
     /// untyped so this leaf module knows nothing of turns (null: none).
     pub(crate) turn: Cell<*const ()>,
-    /// Components whose next call on this thread reads memory: bit `id % 64`. Two
-    /// components 64 ids apart share a bit, which costs at most an early reading.
-    pub(crate) mem_due: Cell<u64>,
     /// Component id + 1 that allocations on this thread are charged to (0: none).
     pub(crate) alloc: Cell<u32>,
 }
@@ -19,7 +16,6 @@ thread_local! {
     pub(crate) static CONTEXT: Context = const {
         Context {
             turn: Cell::new(std::ptr::null()),
-            mem_due: Cell::new(0),
             alloc: Cell::new(0),
         }
     };
@@ -45,10 +41,4 @@ pub(crate) fn uncharged<R>(f: impl FnOnce() -> R) -> R {
     let out = f();
     swap_alloc_component(prev);
     out
-}
-
-/// The `mem_due` bit of component `id`.
-#[inline(always)]
-pub(crate) fn mem_bit(id: u32) -> u64 {
-    1 << (id % 64)
 }

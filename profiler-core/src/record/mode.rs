@@ -11,9 +11,12 @@ const SAMPLED: u8 = 3;
 /// Set beside the mode once a `CountingAllocator` is in use: calls then also set
 /// the allocation context (and leave the `ON` fast path).
 const ALLOC: u8 = 0x10;
-/// Set beside the mode while a GPU sampler with a device runs: calls then count
-/// themselves running (begun / ended) so samples can be attributed to components.
+/// Set beside the mode while a GPU sampler with a device, or a memory sampler that
+/// attributes RSS changes, runs: calls then count themselves running (begun / ended,
+/// with their start and end ticks) so samples can be attributed to components.
 const RUNNING: u8 = 0x20;
+/// On, with running counts (a session's samplers run).
+pub(crate) const ON_RUNNING: u8 = ON | RUNNING;
 /// Flags kept across `apply`, never part of the on/off/sampled state.
 const FLAGS: u8 = ALLOC | RUNNING;
 
@@ -61,10 +64,11 @@ pub(crate) fn counts_running(m: u8) -> bool {
     m & RUNNING != 0
 }
 
-/// GPU samplers with a device: while any runs, calls count themselves running.
+/// Samplers that attribute to running components (GPU samplers with a device, memory
+/// samplers splitting RSS changes): while any runs, calls count themselves running.
 static RUNNING_USERS: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
 
-/// Counts one more user of running counts (a GPU sampler that found a device).
+/// Counts one more user of running counts.
 pub(crate) fn running_counts_acquire() {
     let mut n = RUNNING_USERS.lock().unwrap_or_else(|e| e.into_inner());
     *n += 1;

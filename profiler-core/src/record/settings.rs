@@ -1,8 +1,8 @@
 //! The configuration in force: read from the environment at the first call (its
 //! warnings printed once) or set by `init_with`, and applied to what the hot path
-//! reads (the mode switch, each component's filter and warm-up, the memory probe).
+//! reads (the mode switch, each component's filter and warm-up).
 
-use super::{component, mode, probe};
+use super::{component, mode};
 use crate::config::Config;
 use std::sync::{Arc, RwLock};
 
@@ -38,7 +38,6 @@ pub fn set_active(cfg: Config) {
 
 fn apply(cfg: &Config) {
     mode::apply(cfg.enabled, cfg.sample_rate);
-    probe::configure(cfg.memory_overhead_pct);
 }
 
 /// Decides for a call when the mode is neither plainly on nor off (not read yet,

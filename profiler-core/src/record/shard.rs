@@ -10,7 +10,9 @@
 use super::context::uncharged;
 use super::histogram::AtomicHistogram;
 use super::slots::Slots;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    fence, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 const CHUNK: usize = 64;
@@ -51,22 +53,16 @@ pub(crate) struct Cell {
     /// Raw timestamps bounding the samples, 0 when none.
     pub(crate) first_start: Counter,
     pub(crate) last_end: Counter,
-    /// Memory read around sampled calls (see `sample::memory`).
-    pub(crate) mem_samples: Counter,
-    pub(crate) mem_rss_before: Counter,
-    pub(crate) mem_rss_after: Counter,
-    pub(crate) mem_vms_before: Counter,
-    pub(crate) mem_vms_after: Counter,
-    /// Sum of positive RSS deltas and the largest one, in bytes.
-    pub(crate) mem_rss_growth: Counter,
-    pub(crate) mem_rss_worst: Counter,
-    /// Nanoseconds of calls since memory was last read for this component on this thread.
-    pub(crate) mem_budget_ns: Counter,
     /// Calls (and streams) begun and ended on this thread while running counts are on
-    /// (see `mode`); a call may end on another thread than it began, so only the
-    /// sums over every shard mean anything.
-    pub(crate) begun: Counter,
-    pub(crate) ended: Counter,
+    /// (see `mode`), and the sums of their start and end ticks; a call may end on
+    /// another thread than it began, so only the sums over every shard mean anything.
+    /// Written inside `run_seq` (a sequence lock with one writer), so a reader sees a
+    /// count and its sum of ticks together (see `running_time`).
+    begun: Counter,
+    ended: Counter,
+    start_ticks: Counter,
+    end_ticks: Counter,
+    run_seq: Counter,
 }
 
 impl Cell {
@@ -83,16 +79,11 @@ impl Cell {
             turn_ns: Counter::default(),
             first_start: Counter::default(),
             last_end: Counter::default(),
-            mem_samples: Counter::default(),
-            mem_rss_before: Counter::default(),
-            mem_rss_after: Counter::default(),
-            mem_vms_before: Counter::default(),
-            mem_vms_after: Counter::default(),
-            mem_rss_growth: Counter::default(),
-            mem_rss_worst: Counter::default(),
-            mem_budget_ns: Counter::default(),
             begun: Counter::default(),
             ended: Counter::default(),
+            start_ticks: Counter::default(),
+            end_ticks: Counter::default(),
+            run_seq: Counter::default(),
         }
     }
 
@@ -106,6 +97,58 @@ impl Cell {
         self.last_end.set(end);
     }
 
+    /// Counts a call begun at `start` (raw ticks) as running.
+    #[inline(always)]
+    pub(crate) fn count_begun(&self, start: u64) {
+        self.write_running(|| {
+            self.begun.add(1);
+            self.start_ticks.add(start);
+        });
+    }
+
+    /// Counts the end, at `end` (raw ticks), of a call counted as begun.
+    #[inline(always)]
+    pub(crate) fn count_ended(&self, end: u64) {
+        self.write_running(|| {
+            self.ended.add(1);
+            self.end_ticks.add(end);
+        });
+    }
+
+    /// The writer's side of the sequence lock: odd while writing. Plain stores (one
+    /// writer), ordered by fences, so a reader that saw any of `f`'s stores sees the
+    /// sequence change.
+    #[inline(always)]
+    fn write_running(&self, f: impl FnOnce()) {
+        let s = self.run_seq.get();
+        self.run_seq.set(s.wrapping_add(1));
+        fence(Release);
+        f();
+        self.run_seq.0.store(s.wrapping_add(2), Release);
+    }
+
+    /// (begun, ended, sum of start ticks, sum of end ticks), read together; `None` when
+    /// the writer was inside an update at every try.
+    fn read_running(&self) -> Option<[u64; 4]> {
+        for _ in 0..64 {
+            let s1 = self.run_seq.0.load(Acquire);
+            if s1 & 1 == 0 {
+                let v = [
+                    self.begun.get(),
+                    self.ended.get(),
+                    self.start_ticks.get(),
+                    self.end_ticks.get(),
+                ];
+                fence(Acquire);
+                if self.run_seq.0.load(Relaxed) == s1 {
+                    return Some(v);
+                }
+            }
+            std::hint::spin_loop();
+        }
+        None
+    }
+
     /// Raw clock bounds of this cell's samples: (first start, last end), 0 when none.
     pub(crate) fn window(&self) -> (u64, u64) {
         (self.first_start.get(), self.last_end.get())
@@ -114,7 +157,6 @@ impl Cell {
     /// Adds `o`'s figures into this cell (a thread's cell retiring into the retired
     /// shard). Only under the shard-list mutex: this cell's one writer.
     fn absorb(&self, o: &Cell) {
-        let had_memory = self.mem_samples.get() != 0;
         self.latency.absorb(&o.latency);
         self.stream_total.absorb(&o.stream_total);
         for (a, b) in [
@@ -125,10 +167,10 @@ impl Cell {
             (&self.streams_completed, &o.streams_completed),
             (&self.streams_cancelled, &o.streams_cancelled),
             (&self.turn_ns, &o.turn_ns),
-            (&self.mem_samples, &o.mem_samples),
-            (&self.mem_rss_growth, &o.mem_rss_growth),
             (&self.begun, &o.begun),
             (&self.ended, &o.ended),
+            (&self.start_ticks, &o.start_ticks),
+            (&self.end_ticks, &o.end_ticks),
         ] {
             a.add(b.get());
         }
@@ -140,17 +182,6 @@ impl Cell {
         let highest = |a: &Counter, b: &Counter| a.set(a.get().max(b.get()));
         lowest(&self.first_start, &o.first_start);
         highest(&self.last_end, &o.last_end);
-        lowest(&self.mem_rss_before, &o.mem_rss_before);
-        lowest(&self.mem_vms_before, &o.mem_vms_before);
-        highest(&self.mem_rss_after, &o.mem_rss_after);
-        highest(&self.mem_vms_after, &o.mem_vms_after);
-        // The worst delta is signed: the largest among cells that read memory.
-        let worst = o.mem_rss_worst.get();
-        if o.mem_samples.get() != 0
-            && (!had_memory || worst as i64 > self.mem_rss_worst.get() as i64)
-        {
-            self.mem_rss_worst.set(worst);
-        }
     }
 
     /// Bytes this cell holds (for the retained-memory figures).
@@ -277,6 +308,33 @@ pub(crate) fn running(out: &mut Vec<u64>) {
     for n in out.iter_mut() {
         *n = (*n as i64).max(0) as u64;
     }
+}
+
+/// How long each component's calls have run, all together, up to the raw timestamp
+/// `now`: by component id, into `out` (cleared first), in raw ticks. Ended calls count
+/// start to end, running ones start to `now`: the sum over every shard of
+/// `end_ticks + (begun - ended) * now - start_ticks`, in wrapping arithmetic (the sums
+/// of ticks wrap; the result does not). `false` when a cell could not be read
+/// consistently (its writer stayed inside an update): `out` is then not to be used.
+pub(crate) fn running_time(now: u64, out: &mut Vec<u64>) -> bool {
+    let s = shards();
+    out.clear();
+    for shard in std::iter::once(&s.retired).chain(s.live.iter().map(|a| &**a)) {
+        for (id, cell) in shard.cells() {
+            let Some([begun, ended, start, end]) = cell.read_running() else {
+                return false;
+            };
+            let id = id as usize;
+            if out.len() <= id {
+                out.resize(id + 1, 0);
+            }
+            out[id] = out[id]
+                .wrapping_add(end)
+                .wrapping_add(begun.wrapping_sub(ended).wrapping_mul(now))
+                .wrapping_sub(start);
+        }
+    }
+    true
 }
 
 /// Bytes held by every shard, live and retired (the profiler's own recording memory).

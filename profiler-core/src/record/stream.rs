@@ -10,7 +10,7 @@
 //! first item after the turn's interruption is no sample (cancelled), an end after it
 //! is a cancelled stream; a response stream's drop or end closes the interruption.
 
-use super::call::{account_memory, count_ended, Call, StreamParts};
+use super::call::{count_ended, Call, StreamParts};
 use super::component::ComponentState;
 use super::context::swap_alloc_component;
 use super::shard::with_cell;
@@ -33,8 +33,6 @@ struct Measure {
     /// The first item came after the turn's interruption: nothing more is recorded.
     cut: bool,
     items: u64,
-    /// Memory read when the call began (0: not read); the delta spans the whole stream.
-    mem_before: (u64, u64),
     /// The first item was a warm-up sample: the rest of the stream is not recorded.
     warmup: bool,
     ended: bool,
@@ -59,8 +57,9 @@ pin_project! {
             if let Some(mut m) = this.measure.take() {
                 if !m.ended {
                     let failed = m.in_poll || std::thread::panicking();
+                    let now = if m.running { clock::now() } else { 0 };
                     with_cell(m.comp.id, |cell| {
-                        count_ended(cell, m.running);
+                        count_ended(cell, m.running, now);
                         if failed {
                             cell.errors.add(1);
                         } else if m.items == 0 {
@@ -90,7 +89,6 @@ impl<S> FirstItem<S> {
             turn: p.turn,
             turn_slot: p.turn_slot,
             cut: false,
-            mem_before: p.mem_before,
             items: 0,
             warmup: false,
             ended: false,
@@ -189,12 +187,12 @@ fn end(m: &mut Measure) {
         // An empty stream: its only latency is the time to learn it was empty.
         first_item(m);
     }
-    let (comp, items, warmup, running, mem) = (m.comp, m.items, m.warmup, m.running, m.mem_before);
+    let (comp, items, warmup, running) = (m.comp, m.items, m.warmup, m.running);
     // Ended after its turn was interrupted: a cancelled stream, no whole-stream sample.
     let cut = m.turn.as_ref().is_some_and(|t| t.interrupted_by(now));
     let unrecorded = m.cut || warmup;
     with_cell(comp.id, |cell| {
-        count_ended(cell, running);
+        count_ended(cell, running, now);
         if unrecorded {
             return;
         }
@@ -205,8 +203,6 @@ fn end(m: &mut Measure) {
             cell.stream_total.record(ns);
             cell.streams_completed.add(1);
             cell.items.add(items);
-            // The memory delta spans the whole stream.
-            account_memory(comp, cell, ns, mem);
         }
     });
     if let Some(t) = m.turn.take() {

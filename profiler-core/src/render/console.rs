@@ -98,10 +98,23 @@ struct Words {
     no_target: &'static str,
     high_variability: &'static str,
     memory: &'static str,
-    before: &'static str,
+    live_heap: &'static str,
+    allocated: &'static str,
+    freed: &'static str,
+    after_warmup: &'static str,
+    over_run: &'static str,
+    rss_share: &'static str,
+    probes: &'static str,
+    running: &'static str,
+    process_rss_while: &'static str,
+    per_probe: &'static str,
+    split: &'static str,
+    unattributed: &'static str,
+    of_change: &'static str,
+    probe_cost: &'static str,
+    of_running: &'static str,
+    budget: &'static str,
     after: &'static str,
-    delta: &'static str,
-    sampled: &'static str,
     throughput: &'static str,
     stream: &'static str,
     items: &'static str,
@@ -167,10 +180,23 @@ const EN: Words = Words {
     no_target: "no target",
     high_variability: "high variability",
     memory: "Memory",
-    before: "before",
+    live_heap: "live heap (its calls' blocks not freed yet)",
+    allocated: "allocated",
+    freed: "freed",
+    after_warmup: "after warm-up",
+    over_run: "over the run",
+    rss_share: "share of process RSS growth",
+    probes: "probes",
+    running: "running",
+    process_rss_while: "process RSS while it ran (all components)",
+    per_probe: "CPU per probe",
+    split: "RSS change split among components",
+    unattributed: "unattributed (nothing ran)",
+    of_change: "of",
+    probe_cost: "probe cost",
+    of_running: "of component running time",
+    budget: "budget",
     after: "after",
-    delta: "delta",
-    sampled: "sampled calls",
     throughput: "Throughput",
     stream: "Stream",
     items: "items",
@@ -236,10 +262,23 @@ const KO: Words = Words {
     no_target: "목표 없음",
     high_variability: "높은 변동성",
     memory: "메모리",
-    before: "사용 전",
+    live_heap: "라이브 힙 (호출이 할당하고 아직 해제되지 않은 블록)",
+    allocated: "할당",
+    freed: "해제",
+    after_warmup: "워밍업 후",
+    over_run: "전체 실행",
+    rss_share: "프로세스 RSS 증가 몫",
+    probes: "측정",
+    running: "실행",
+    process_rss_while: "실행 중 프로세스 RSS (전체 컴포넌트)",
+    per_probe: "측정당 CPU",
+    split: "컴포넌트별 RSS 변화 분배",
+    unattributed: "미배정 (실행 중인 컴포넌트 없음)",
+    of_change: "/",
+    probe_cost: "측정 비용",
+    of_running: "컴포넌트 실행 시간 대비",
+    budget: "예산",
     after: "사용 후",
-    delta: "증가량",
-    sampled: "측정 호출",
     throughput: "처리량",
     stream: "스트림",
     items: "항목",
@@ -386,6 +425,35 @@ fn render_unchecked(r: &Report, lang: Lang) -> String {
             m.growth_mb_per_min,
             mark.symbol()
         );
+        if let Some(a) = &m.attribution {
+            let _ = writeln!(
+                o,
+                "  • {}: {:+.1}MB, {} {:+.1}MB ({} {:+.1}MB, {:.1}MB → {:.1}MB, {} {})",
+                w.split,
+                a.attributed_mb,
+                w.unattributed,
+                a.unattributed_mb,
+                w.of_change,
+                a.change_mb,
+                a.first_rss_mb,
+                a.last_rss_mb,
+                a.probes,
+                w.probes
+            );
+            let _ = writeln!(
+                o,
+                "  • {}: {:.3}% {} ({} {}%; {} {:.1}us, {} {:.1}ms)",
+                w.probe_cost,
+                a.cost_pct,
+                w.of_running,
+                w.budget,
+                a.budget_pct,
+                w.per_probe,
+                a.mean_probe_us,
+                w.total,
+                a.probe_cpu_ms
+            );
+        }
     }
     gpu(&mut o, w, &r.gpu);
     let _ = writeln!(o, "\n{}", w.bottlenecks);
@@ -408,6 +476,58 @@ fn render_unchecked(r: &Report, lang: Lang) -> String {
         let _ = writeln!(o, "  • {}", text(rec));
     }
     o
+}
+
+/// A component's memory lines: each figure says what it is; the leak mark sits on the
+/// figure the verdict judged (live heap with the owner-tracking allocator, else the
+/// share of RSS growth).
+fn component_memory(o: &mut String, w: &Words, m: &ComponentMemory) {
+    let mark = Mark::of_leak(m.leak).symbol();
+    let _ = writeln!(o, "  {}:", w.memory);
+    if let Some(h) = &m.heap {
+        let _ = writeln!(
+            o,
+            "    • {}: {:.1}MB ({} {:.1}MB, {} {:.1}MB); {} {:+.1}MB ({:+.1}MB/min) {mark}",
+            w.live_heap,
+            h.live_mb,
+            w.allocated,
+            h.allocated_mb,
+            w.freed,
+            h.freed_mb,
+            w.after_warmup,
+            h.since_baseline_mb,
+            h.growth_mb_per_min
+        );
+    }
+    if let Some(r) = &m.rss_share {
+        let judged = if m.basis == MemoryBasis::RssShare {
+            format!(" {mark}")
+        } else {
+            String::new()
+        };
+        let run = if r.share_mb != r.since_baseline_mb {
+            format!(", {:+.1}MB {}", r.share_mb, w.over_run)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "    • {}: {:+.1}MB {} ({:+.1}MB/min){run}{judged} ({} {}, {} {:.1}s)",
+            w.rss_share,
+            r.since_baseline_mb,
+            w.after_warmup,
+            r.growth_mb_per_min,
+            r.probes,
+            w.probes,
+            w.running,
+            r.running_sec
+        );
+        let _ = writeln!(
+            o,
+            "    • {}: {:.1}MB → {:.1}MB",
+            w.process_rss_while, r.process_rss_first_mb, r.process_rss_last_mb
+        );
+    }
 }
 
 fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
@@ -448,22 +568,7 @@ fn component(o: &mut String, w: &Words, name: &str, c: &ComponentReport) {
         );
     }
     if let Some(m) = &c.memory {
-        let mark = Mark::of_leak(m.leak);
-        let _ = writeln!(o, "  {}:", w.memory);
-        let _ = writeln!(
-            o,
-            "    • {}: {:.1}MB  {}: {:.1}MB",
-            w.before, m.rss_before_mb, w.after, m.rss_after_mb
-        );
-        let _ = writeln!(
-            o,
-            "    • {}: {:+.1}MB  {} ({} {})",
-            w.delta,
-            c.memory_delta_mb.unwrap_or(0.0),
-            mark.symbol(),
-            m.sampled_calls,
-            w.sampled
-        );
+        component_memory(o, w, m);
     }
     if let Some(a) = &c.allocations {
         let _ = writeln!(

@@ -1,15 +1,27 @@
-//! The background memory sampler: process RSS/VMS every interval, a baseline once
-//! every component's warm-up is over, growth in MB per minute. The timeline is bounded
-//! (see `timeline`): on long runs the kept points are spread further apart.
+//! The background memory sampler: process RSS/VMS, the timeline of it (one point per
+//! `PROFILER_MEMORY_INTERVAL_MS`), a baseline once every component's warm-up is over,
+//! growth in MB per minute, and each component's share of the RSS changes
+//! (`attribution`), probed as often as `PROFILER_MEMORY_OVERHEAD_PCT` allows. The
+//! timeline is bounded (see `timeline`): on long runs the kept points are spread
+//! further apart.
+//!
+//! With the owner-tracking `CountingAllocator` it also keeps each component's live
+//! heap bytes at the baseline, so the report can give live bytes gained after warm-up.
 
+use super::attribution::{Attribution, Share, MIN_INTERVAL};
 use super::ticker::{Flow, Ticker};
 use super::timeline::{Timeline, MAX_POINTS};
-use crate::model::{MemoryPoint, MemoryReport};
-use crate::record::probe;
+use crate::aggregate::{HeapTotals, MemoryTotals, RssShareTotals};
+use crate::model::{MemoryAttribution, MemoryPoint, MemoryReport};
+use crate::record::{alloc, clock, component, mode, probe};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const MB: f64 = 1024.0 * 1024.0;
+/// Timeline interval of a manual sampler (its points are taken when ticked).
+const MANUAL_INTERVAL_MS: u64 = 500;
 
 struct Track {
     timeline: Timeline<MemoryPoint>,
@@ -18,10 +30,16 @@ struct Track {
     last: Option<MemoryPoint>,
     peak_rss_mb: f64,
     interval_ms: u64,
+    /// When the next timeline point is due, seconds since the start.
+    next_point_sec: f64,
+    /// The RSS split among components (`None`: `PROFILER_MEMORY_OVERHEAD_PCT` is 0).
+    attribution: Option<Attribution>,
+    /// Each component's live heap bytes at the baseline, by id (owners allocator).
+    heap_at_baseline: Option<Vec<i64>>,
 }
 
 impl Track {
-    fn new(interval_ms: u64) -> Track {
+    fn new(interval_ms: u64, attribution: Option<Attribution>) -> Track {
         Track {
             timeline: Timeline::new(MAX_POINTS),
             baseline: None,
@@ -29,17 +47,41 @@ impl Track {
             last: None,
             peak_rss_mb: 0.0,
             interval_ms,
+            next_point_sec: 0.0,
+            attribution,
+            heap_at_baseline: None,
         }
     }
 
-    fn push(&mut self, p: MemoryPoint, warmed_up: bool) {
+    /// Offers a point to the timeline: kept when one is due (or `force`).
+    fn push(&mut self, p: MemoryPoint, warmed_up: bool, force: bool) {
         if self.baseline.is_none() && warmed_up {
             self.baseline = Some(p);
+            if let Some(a) = self.attribution.as_mut() {
+                a.take_baseline();
+            }
+            if alloc::owners_installed() {
+                let n = component::count() as u32;
+                self.heap_at_baseline =
+                    Some((0..n).map(|id| alloc::component_heap(id).live()).collect());
+            }
         }
         self.first.get_or_insert(p);
         self.last = Some(p);
         self.peak_rss_mb = self.peak_rss_mb.max(p.rss_mb);
-        self.timeline.push(p);
+        if force || p.t_sec >= self.next_point_sec {
+            self.timeline.push(p);
+            let every = self.interval_ms as f64 / 1e3;
+            self.next_point_sec = (self.next_point_sec + every).max(p.t_sec + every / 2.0);
+        }
+    }
+
+    /// Minutes from the baseline to the last reading.
+    fn minutes_since_baseline(&self) -> f64 {
+        match (self.baseline.or(self.first), self.last) {
+            (Some(b), Some(l)) => (l.t_sec - b.t_sec) / 60.0,
+            _ => 0.0,
+        }
     }
 
     fn report(&self) -> Option<MemoryReport> {
@@ -57,7 +99,86 @@ impl Track {
             growth_mb_per_min: if minutes > 0.0 { growth / minutes } else { 0.0 },
             leak: None,
             timeline: self.timeline.points().to_vec(),
+            attribution: self
+                .attribution
+                .as_ref()
+                .filter(|a| a.probes > 0)
+                .map(summary),
         })
+    }
+
+    /// Component `id`'s memory figures (bytes), as far as they were measured.
+    fn component(&self, id: u32) -> MemoryTotals {
+        let minutes = self.minutes_since_baseline();
+        let per_min = |bytes: i64| {
+            if minutes > 0.0 {
+                bytes as f64 / minutes
+            } else {
+                0.0
+            }
+        };
+        let rss = self
+            .attribution
+            .as_ref()
+            .and_then(|a| a.components.get(id as usize))
+            .filter(|s| s.probes > 0)
+            .map(|s: &Share| {
+                let since = s.bytes - s.at_baseline.unwrap_or(0);
+                let (first_rss, first_vms) = s.first.unwrap_or(s.last);
+                RssShareTotals {
+                    probes: s.probes,
+                    running_ns: s.running_ns,
+                    share: s.bytes,
+                    since_baseline: since,
+                    growth_per_min: per_min(since),
+                    rss_first: first_rss,
+                    rss_last: s.last.0,
+                    vms_first: first_vms,
+                    vms_last: s.last.1,
+                }
+            });
+        let heap = alloc::owners_installed().then(|| {
+            let h = alloc::component_heap(id);
+            let at_baseline = self
+                .heap_at_baseline
+                .as_ref()
+                .and_then(|b| b.get(id as usize).copied())
+                .unwrap_or(0);
+            let since = h.live() - at_baseline;
+            HeapTotals {
+                allocated: h.allocated,
+                freed: h.freed,
+                since_baseline: since,
+                growth_per_min: per_min(since),
+            }
+        });
+        MemoryTotals {
+            rss,
+            heap,
+            stated_delta: None,
+        }
+    }
+}
+
+/// What the report says of the attribution as a whole.
+fn summary(a: &Attribution) -> MemoryAttribution {
+    let running_sec = a.running_total_ns as f64 / 1e9;
+    MemoryAttribution {
+        probes: a.probes,
+        first_rss_mb: a.first_rss as f64 / MB,
+        last_rss_mb: a.last_rss as f64 / MB,
+        change_mb: (a.last_rss as i64 - a.first_rss as i64) as f64 / MB,
+        attributed_mb: (a.last_rss as i64 - a.first_rss as i64 - a.unattributed) as f64 / MB,
+        unattributed_mb: a.unattributed as f64 / MB,
+        running_sec,
+        probe_cpu_ms: a.cost_ns as f64 / 1e6,
+        mean_probe_us: a.mean_cost_ns() / 1e3,
+        cost_pct: if running_sec > 0.0 {
+            a.counted_cost_ns() / 1e9 / running_sec * 100.0
+        } else {
+            0.0
+        },
+        budget_pct: a.budget_pct,
     }
 }
 
@@ -65,36 +186,108 @@ impl Track {
 pub struct MemorySampler {
     track: Arc<Mutex<Track>>,
     started: Instant,
-    _ticker: Option<Ticker>,
+    ticker: Option<Ticker>,
+    /// Whether this sampler turned running counts on (and must turn them off).
+    counts_running: bool,
 }
 
-fn sample_into(track: &Mutex<Track>, started: Instant, warmed_up: bool) {
-    if let Some(r) = probe::read() {
-        let p = MemoryPoint {
-            t_sec: started.elapsed().as_secs_f64(),
-            rss_mb: r.rss_bytes as f64 / MB,
-            vms_mb: r.vms_bytes as f64 / MB,
-        };
-        track
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(p, warmed_up);
+/// Reads memory now, closes an attribution interval and offers the reading to the
+/// timeline. The caller counts the cost.
+fn sample_into(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: bool) {
+    let tick = clock::now();
+    let Some(r) = probe::read() else { return };
+    let mut t = track.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(a) = t.attribution.as_mut() {
+        a.probe(tick, r);
+    }
+    let p = MemoryPoint {
+        t_sec: started.elapsed().as_secs_f64(),
+        rss_mb: r.rss_bytes as f64 / MB,
+        vms_mb: r.vms_bytes as f64 / MB,
+    };
+    t.push(p, warmed_up, force);
+}
+
+/// `sample_into` on the calling thread, counting its cost: the CPU time it took on
+/// this thread, else its wall time.
+fn probe_here(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: bool) {
+    let (cpu, wall) = (thread_cpu_ns(), Instant::now());
+    sample_into(track, started, warmed_up, force);
+    let cost = match (cpu, thread_cpu_ns()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => wall.elapsed().as_nanos() as u64,
+    };
+    let mut t = track.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(a) = t.attribution.as_mut() {
+        a.cost(cost);
     }
 }
 
+/// CPU time of the calling thread, ns (wake-ups and system calls included).
+fn thread_cpu_ns() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid timespec to write into.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
+        }
+    }
+    None
+}
+
 impl MemorySampler {
-    /// Samples now and then every `interval` on a background thread.
+    /// Samples now and then every `interval` on a background thread (the timeline),
+    /// and in between as often as `overhead_pct` percent of the components' running
+    /// time allows (each component's share of the RSS changes; 0: no shares).
     /// `warmed_up` tells whether the baseline may be taken yet.
-    pub fn start(interval: Duration, warmed_up: fn() -> bool) -> MemorySampler {
-        let track = Arc::new(Mutex::new(Track::new(interval.as_millis() as u64)));
+    pub fn start(interval: Duration, overhead_pct: f64, warmed_up: fn() -> bool) -> MemorySampler {
+        let attribution = (overhead_pct > 0.0).then(|| Attribution::new(overhead_pct, interval));
+        let counts_running = attribution.is_some();
+        if counts_running {
+            mode::running_counts_acquire();
+        }
+        let track = Arc::new(Mutex::new(Track::new(
+            interval.as_millis() as u64,
+            attribution,
+        )));
         let started = Instant::now();
-        let t = track.clone();
+        // The first reading on the caller's thread: the run's start (and, without
+        // warm-up, its baseline) is the moment profiling starts, not when the
+        // sampler's thread first gets a core.
+        probe_here(&track, started, warmed_up(), true);
+        let first = if counts_running {
+            MIN_INTERVAL
+        } else {
+            interval
+        };
+        let next = Arc::new(AtomicU64::new(first.as_nanos() as u64));
+        let (t, n) = (track.clone(), next.clone());
+        // CPU time of this thread when its last tick ended.
+        let mut cpu_mark: Option<u64> = None;
         let ticker = Ticker::start(
             "profiler-memory",
-            true,
-            move || interval,
+            false,
+            move || Duration::from_nanos(next.load(Relaxed)),
             move || {
-                sample_into(&t, started, warmed_up());
+                let wall = Instant::now();
+                sample_into(&t, started, warmed_up(), false);
+                // This tick's cost: the thread's CPU time since the last tick ended
+                // (the wake-up, the read and the bookkeeping), else the read's wall time.
+                let cpu = thread_cpu_ns();
+                let cost = match (cpu, cpu_mark) {
+                    (Some(now), Some(mark)) => now.saturating_sub(mark),
+                    _ => wall.elapsed().as_nanos() as u64,
+                };
+                cpu_mark = cpu;
+                let mut track = t.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(a) = track.attribution.as_mut() {
+                    a.cost(cost);
+                    n.store(a.next_interval().as_nanos() as u64, Relaxed);
+                }
                 Flow::Continue
             },
         )
@@ -102,17 +295,65 @@ impl MemorySampler {
         MemorySampler {
             track,
             started,
-            _ticker: ticker,
+            ticker,
+            counts_running,
         }
+    }
+
+    /// A sampler that probes only when `tick` is called, on the caller's thread
+    /// (tests, and programs that want probes at chosen points); `overhead_pct` as in
+    /// `start` (0: no shares). Running counts are on while it lives.
+    pub fn manual(overhead_pct: f64) -> MemorySampler {
+        let attribution = (overhead_pct > 0.0)
+            .then(|| Attribution::new(overhead_pct, Duration::from_millis(MANUAL_INTERVAL_MS)));
+        let counts_running = attribution.is_some();
+        if counts_running {
+            mode::running_counts_acquire();
+        }
+        MemorySampler {
+            track: Arc::new(Mutex::new(Track::new(MANUAL_INTERVAL_MS, attribution))),
+            started: Instant::now(),
+            ticker: None,
+            counts_running,
+        }
+    }
+
+    /// Probes now on the caller's thread: closes an attribution interval and offers
+    /// the reading to the timeline (the CPU time it takes is counted as its cost).
+    pub fn tick(&self) {
+        probe_here(&self.track, self.started, component::all_warmed_up(), false);
     }
 
     /// The report so far (takes one more sample first, so the end of the run is in it).
     pub fn report(&self, warmed_up: bool) -> Option<MemoryReport> {
-        sample_into(&self.track, self.started, warmed_up);
+        probe_here(&self.track, self.started, warmed_up, true);
         self.track
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .report()
+    }
+
+    /// Each component's memory figures up to the last reading (`report` takes one),
+    /// by name; components with none measured are left out.
+    pub fn component_memory(&self) -> BTreeMap<String, MemoryTotals> {
+        let metas = component::metas();
+        let t = self.track.lock().unwrap_or_else(|e| e.into_inner());
+        metas
+            .into_iter()
+            .zip(0u32..)
+            .map(|(m, id)| (m.name, t.component(id)))
+            .filter(|(_, m)| !m.is_empty())
+            .collect()
+    }
+}
+
+impl Drop for MemorySampler {
+    fn drop(&mut self) {
+        // The thread stops first: no probe reads running counts once they are off.
+        drop(self.ticker.take());
+        if self.counts_running {
+            mode::running_counts_release();
+        }
     }
 }
 
@@ -130,10 +371,10 @@ mod tests {
 
     #[test]
     fn growth_is_measured_from_the_baseline_after_warm_up() {
-        let mut t = Track::new(1000);
-        t.push(point(0.0, 500.0), false); // model loading, not the baseline
-        t.push(point(30.0, 1000.0), true);
-        t.push(point(90.0, 1060.0), true);
+        let mut t = Track::new(1000, None);
+        t.push(point(0.0, 500.0), false, false); // model loading, not the baseline
+        t.push(point(30.0, 1000.0), true, false);
+        t.push(point(90.0, 1060.0), true, false);
         let r = t.report().unwrap();
         assert_eq!(r.baseline_rss_mb, 1000.0);
         assert_eq!(r.growth_mb, 60.0);
@@ -143,14 +384,27 @@ mod tests {
 
     #[test]
     fn a_long_run_keeps_a_bounded_timeline() {
-        let mut t = Track::new(10);
+        let mut t = Track::new(10, None);
         for i in 0..10 * MAX_POINTS {
-            t.push(point(i as f64, 100.0), true);
+            t.push(point(i as f64, 100.0), true, false);
         }
         let r = t.report().unwrap();
         assert!(r.timeline.len() <= MAX_POINTS);
         assert!(r.interval_ms > 10);
         // The end of the run is in the figures even when its point was not kept.
         assert_eq!(r.final_rss_mb, 100.0);
+    }
+
+    #[test]
+    fn probes_between_timeline_points_add_no_point() {
+        let mut t = Track::new(500, None);
+        for i in 0..100 {
+            // A probe every 5 ms for 0.5 s: one timeline point, then the next one due.
+            t.push(point(i as f64 * 0.005, 100.0), true, false);
+        }
+        assert_eq!(t.timeline.points().len(), 1);
+        t.push(point(0.5, 100.0), true, false);
+        t.push(point(0.51, 100.0), true, true); // the report's last reading is kept
+        assert_eq!(t.timeline.points().len(), 3);
     }
 }

@@ -2,12 +2,13 @@
 //! the one stop/tick loop (`ticker`) with a bounded timeline (`timeline`). They measure;
 //! `analyse` judges what they measured.
 
+pub(crate) mod attribution;
 pub mod gpu;
 pub mod memory;
 pub(crate) mod ticker;
 pub(crate) mod timeline;
 
-use crate::aggregate::Snapshot;
+use crate::aggregate::{MemoryTotals, Snapshot};
 use crate::config::Config;
 use crate::model::{ComponentGpu, GpuReport, MemoryReport};
 use crate::record::{alloc, component};
@@ -25,6 +26,9 @@ pub struct Extras {
     pub gpu: GpuReport,
     /// Allocation totals (bytes, count) by component name (counting allocator).
     pub allocations: BTreeMap<String, (u64, u64)>,
+    /// Memory figures by component name: shares of the RSS changes, and live heap
+    /// bytes with the owner-tracking allocator.
+    pub component_memory: BTreeMap<String, MemoryTotals>,
     /// GPU figures while each component ran, by component name.
     pub component_gpu: BTreeMap<String, ComponentGpu>,
 }
@@ -41,6 +45,7 @@ impl Samplers {
         Samplers {
             memory: memory::MemorySampler::start(
                 Duration::from_millis(cfg.memory_interval_ms),
+                cfg.memory_overhead_pct,
                 component::all_warmed_up,
             ),
             gpu: gpu::GpuSampler::from_config(cfg),
@@ -52,21 +57,27 @@ impl Samplers {
     pub fn extras(&self, snap: &Snapshot, duration_sec: f64) -> Extras {
         self.gpu.tick();
         let allocations = if alloc::installed() {
-            let ids = 0..snap.components.len() as u32;
             snap.components
                 .iter()
-                .zip(ids)
-                .map(|(c, id)| (c.meta.name.clone(), alloc::component_totals(id)))
+                .zip(0u32..)
+                .map(|(c, id)| {
+                    let h = alloc::component_heap(id);
+                    (c.meta.name.clone(), (h.allocated, h.count))
+                })
                 .collect()
         } else {
             Default::default()
         };
+        // The process reading first: the components' figures then run to it.
+        let memory = self.memory.report(component::all_warmed_up());
+        let component_memory = self.memory.component_memory();
         Extras {
             duration_sec,
-            memory: self.memory.report(component::all_warmed_up()),
+            memory,
             gpu: self.gpu.report(),
             component_gpu: self.gpu.component_gpu(),
             allocations,
+            component_memory,
         }
     }
 }

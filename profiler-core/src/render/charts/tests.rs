@@ -132,6 +132,7 @@ pub(crate) fn interview_report(lang: Lang) -> Report {
             growth_mb_per_min: 20.9,
             leak: None,
             timeline,
+            attribution: None,
         }),
         gpu: GpuReport {
             available: true,

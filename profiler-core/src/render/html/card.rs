@@ -5,7 +5,7 @@ use super::distribution::distribution;
 use super::findings::item;
 use super::markup::{badge, esc, fixed, leak_badge, ms, sev_class, symbol};
 use super::words::Words;
-use crate::model::{ComponentReport, Finding, Severity};
+use crate::model::{ComponentReport, Finding, MemoryBasis, Severity};
 use std::fmt::Write;
 
 pub(super) fn card(
@@ -123,13 +123,37 @@ pub(super) fn card(
         fig(
             w.memory_delta,
             format!(
-                "{:+.1} MB {} <small>({} {})</small>",
+                "{:+.1} MB {} <small>({})</small>",
                 c.memory_delta_mb.unwrap_or(0.0),
                 leak_badge(w, m.leak),
-                m.sampled_calls,
-                w.sampled_calls
+                match m.basis {
+                    MemoryBasis::LiveHeap => w.basis_live_heap,
+                    MemoryBasis::RssShare => w.basis_rss_share,
+                }
             ),
         );
+        if let Some(h) = &m.heap {
+            fig(
+                w.live_heap,
+                format!(
+                    "{} MB <small>({} {} MB · {} {} MB)</small>",
+                    fixed(h.live_mb, 1),
+                    w.allocated,
+                    fixed(h.allocated_mb, 1),
+                    w.freed,
+                    fixed(h.freed_mb, 1)
+                ),
+            );
+        }
+        if let Some(r) = &m.rss_share {
+            fig(
+                w.rss_share,
+                format!(
+                    "{:+.1} MB <small>({} {})</small>",
+                    r.share_mb, r.probes, w.probe_intervals
+                ),
+            );
+        }
     }
     if let Some(a) = &c.allocations {
         fig(

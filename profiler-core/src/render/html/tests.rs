@@ -244,6 +244,7 @@ fn day_memory() -> MemoryReport {
                 vms_mb: 4000.0 + (i % 13) as f64,
             })
             .collect(),
+        ..MemoryReport::default()
     }
 }
 
