@@ -349,11 +349,7 @@ fn with_fmt(f: impl FnOnce()) {
 /// themselves running for its RSS shares.
 fn with_default_session(f: impl FnOnce()) {
     let session = profiler::init_with(Config {
-        formats: profiler::Formats {
-            json: false,
-            console: false,
-            charts: false,
-        },
+        formats: profiler::Formats::none(),
         ..Config::default()
     });
     f();

@@ -3,7 +3,6 @@
 //! looks at how the child ended and what it left on disk.
 #![cfg(unix)]
 
-#[allow(dead_code)] // the child-process helpers this file does not use
 mod common;
 
 use common::in_child;
