@@ -104,6 +104,7 @@ fn allocation_counts_match_a_known_pattern_across_a_multi_thread_runtime() {
             console: false,
             charts: false,
             html: false,
+            trace: false,
         },
         ..Config::default()
     });

@@ -114,6 +114,7 @@ fn child_pipeline_report() {
             console: false,
             charts: false,
             html: false,
+            trace: false,
         },
         memory_interval_ms: 10,
         lang,
@@ -169,6 +170,7 @@ fn child_pipeline_report() {
             console: false,
             charts: false,
             html: true,
+            trace: false,
         },
         lang,
         ..Config::default()

@@ -164,6 +164,8 @@ fn child_two_guards() {
             json: true,
             console: false,
             charts: false,
+            html: false,
+            trace: false,
         },
         gpu: false,
         ..profiler::Config::default()
@@ -264,6 +266,8 @@ fn child_clamped() {
             json: false,
             console: true,
             charts: false,
+            html: false,
+            trace: false,
         },
         gpu: false,
         memory_overhead_pct: 0.0,
@@ -372,6 +376,8 @@ fn child_hostile_spans() {
             json: false,
             console: true,
             charts: false,
+            html: false,
+            trace: false,
         },
         gpu: false,
         ..profiler::Config::default()

@@ -215,6 +215,7 @@ fn impossible_report() -> Report {
             }],
         },
         run: RunInfo::default(),
+        trace: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn quiet(gpu: bool) -> Config {
             console: false,
             charts: false,
             html: false,
+            trace: false,
         },
         // Memory is read around every call after a component's first on a thread.
         memory_overhead_pct: 100.0,

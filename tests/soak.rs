@@ -126,6 +126,8 @@ fn soak(checkpoints: &[u64], rss_growth_limit_mb: f64) {
             json: false,
             console: false,
             charts: false,
+            html: false,
+            trace: false,
         },
         gpu: false,
         memory_interval_ms: 100,

@@ -163,6 +163,7 @@ mod tests {
             }),
             gpu,
             run: RunInfo::default(),
+            trace: None,
         }
     }
 

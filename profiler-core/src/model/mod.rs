@@ -11,12 +11,14 @@
 //! field here, set by `analyse`; renderers read fields and compute nothing.
 
 mod component;
+mod family;
 pub mod histogram;
 mod lang;
 mod report;
 mod resources;
 mod sessions;
 pub mod text;
+mod trace;
 mod turns;
 mod verdict;
 
@@ -24,6 +26,7 @@ pub use component::{
     AllocationReport, ComponentGpu, ComponentMemory, ComponentReport, Counts, Kind, LatencyStats,
     PercentileSeverity, Source, StreamReport, TargetSource, Variability,
 };
+pub use family::{family, Family};
 pub use histogram::HistogramError;
 pub use lang::Lang;
 pub use report::{Report, RunInfo, SCHEMA};
@@ -31,6 +34,7 @@ pub use resources::{
     GpuChecks, GpuDevice, GpuPoint, GpuReport, GpuThresholds, MemoryPoint, MemoryReport,
 };
 pub use sessions::{BudgetBasis, BudgetResource, SessionBudget, SessionReport, SessionsReport};
+pub use trace::{TraceComponent, TraceLog, TraceOutcome, TraceSpan, TraceSpanKind};
 pub use turns::{
     Interruptions, KeptAs, PartKind, RecordsKept, TurnOutcome, TurnRecord, TurnReport, Waterfall,
     WaterfallPart,

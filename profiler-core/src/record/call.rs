@@ -4,7 +4,10 @@
 
 use super::component::ComponentState;
 use super::context::{mem_bit, swap_alloc_component, CONTEXT};
+use super::hooks::{self, Ended};
 use super::shard::{with_cell, Cell};
+use super::span::SpanEnd;
+use super::trace::{outcome as traced, EventKind};
 use super::turn::{TurnRef, NO_SLOT};
 use super::{clock, mode, probe, settings, site::Site};
 
@@ -32,6 +35,11 @@ pub struct Call {
     /// Counted in `Cell::begun` when prepared (a GPU sampler with a device runs, see
     /// `mode`): its end must be counted in `Cell::ended`, whatever the mode is by then.
     running: bool,
+    /// What the call does besides measuring (`mode::hook` bits; 0: nothing).
+    hooks: u8,
+    /// Its NVTX range (0: none).
+    #[cfg(feature = "nvtx")]
+    range: hooks::RangeId,
 }
 
 impl Call {
@@ -43,6 +51,9 @@ impl Call {
         mem_before: (0, 0),
         alloc_restore: 0,
         running: false,
+        hooks: 0,
+        #[cfg(feature = "nvtx")]
+        range: 0,
     };
 
     /// Decides whether this call is measured: off, filtered out or sampled out gives
@@ -72,7 +83,16 @@ impl Call {
                 call.running = with_cell(c.id, |cell| cell.begun.add(1)).is_some();
             }
         }
+        call.hook(mode::load());
         call
+    }
+
+    /// Takes the hooks (trace, NVTX) that mode `m` asks of a measured call.
+    #[inline(always)]
+    pub(crate) fn hook(&mut self, m: u8) {
+        if self.comp.is_some() {
+            self.hooks = mode::hooks(m);
+        }
     }
 
     #[inline(always)]
@@ -117,7 +137,30 @@ impl Call {
             if let Some(t) = &self.turn {
                 self.turn_slot = t.begin_call(c.id, self.start);
             }
+            #[cfg(feature = "nvtx")]
+            if self.hooks != 0 {
+                self.range = hooks::began(self.hooks, c.id);
+            }
         }
+    }
+
+    /// The call's NVTX range (0: none).
+    #[inline(always)]
+    fn range(&self) -> hooks::RangeId {
+        #[cfg(feature = "nvtx")]
+        return self.range;
+        #[cfg(not(feature = "nvtx"))]
+        0
+    }
+
+    /// The id of the turn this call belongs to (for its span).
+    pub fn turn_id(&self) -> Option<u64> {
+        self.turn.as_ref().map(|t| t.id())
+    }
+
+    /// The session (conversation) id of the call's turn (for its span).
+    pub fn session_id(&self) -> Option<&str> {
+        self.turn.as_ref().and_then(|t| t.session_id())
     }
 
     #[cold]
@@ -160,6 +203,27 @@ impl Call {
                     account_memory(c, cell, ns, mem);
                 }
             });
+            if self.hooks != 0 {
+                let outcome = match (outcome, cut) {
+                    (Outcome::Error, _) => traced::ERROR,
+                    (Outcome::Ok, true) => traced::CANCELLED,
+                    (Outcome::Ok, false) => traced::OK,
+                };
+                hooks::ended(
+                    self.hooks,
+                    self.range(),
+                    Ended {
+                        kind: EventKind::Call,
+                        comp: c.id,
+                        start,
+                        end,
+                        first: 0,
+                        items: 0,
+                        outcome,
+                        turn: turn.as_ref(),
+                    },
+                );
+            }
             if let Some(t) = turn {
                 t.end_call(self.turn_slot, end);
                 t.add_stage(c.id, ns);
@@ -186,6 +250,8 @@ impl Call {
             turn_slot: self.turn_slot,
             mem_before: self.mem_before,
             running: self.running,
+            hooks: self.hooks,
+            range: self.range(),
         })
     }
 }
@@ -208,6 +274,9 @@ pub(crate) struct StreamParts {
     pub(crate) mem_before: (u64, u64),
     /// The running count the stream's end must close.
     pub(crate) running: bool,
+    /// The call's hooks and NVTX range, which the stream's end closes.
+    pub(crate) hooks: u8,
+    pub(crate) range: hooks::RangeId,
 }
 
 /// Memory accounting after a sample: deltas when this call read memory, and the
@@ -263,10 +332,31 @@ impl Call {
     #[inline(never)]
     fn dropped_unfinished(&mut self, c: &'static ComponentState) {
         self.restore_alloc();
-        if let Some(t) = self.turn.take() {
-            t.end_call(self.turn_slot, clock::now());
-        }
         let panicking = std::thread::panicking();
+        let end = clock::now();
+        if self.hooks != 0 {
+            hooks::ended(
+                self.hooks,
+                self.range(),
+                Ended {
+                    kind: EventKind::Call,
+                    comp: c.id,
+                    start: self.start,
+                    end,
+                    first: 0,
+                    items: 0,
+                    outcome: if panicking {
+                        traced::ERROR
+                    } else {
+                        traced::CANCELLED
+                    },
+                    turn: self.turn.as_ref(),
+                },
+            );
+        }
+        if let Some(t) = self.turn.take() {
+            t.end_call(self.turn_slot, end);
+        }
         let running = self.running;
         with_cell(c.id, |cell| {
             count_ended(cell, running);
@@ -281,20 +371,23 @@ impl Call {
 
 /// The measured path of a sync `#[profile]` call: span, clock, body, outcome. Out of
 /// line so that a call profiling skips (off, filtered, sampled out) keeps the bare
-/// function's frame and costs the mode check alone.
+/// function's frame and costs the mode check alone. `outcome` gives how the call
+/// ended and, for an error, the error's type (for the span).
 #[inline(never)]
 pub fn measure_sync<R>(
     mut call: Call,
-    span: impl FnOnce() -> tracing::Span,
+    span: impl FnOnce(&Call) -> tracing::Span,
     body: impl FnOnce() -> R,
-    outcome: impl FnOnce(&R) -> Outcome,
+    outcome: impl FnOnce(&R) -> (Outcome, &'static str),
 ) -> R {
-    let span = span();
+    let span = SpanEnd::new(span(&call));
     let enter = span.enter();
     call.begin();
     let out = body();
     drop(enter);
-    call.finish(outcome(&out));
+    let (outcome, error_type) = outcome(&out);
+    call.finish(outcome);
+    span.end(outcome, error_type);
     out
 }
 
@@ -306,6 +399,8 @@ pub struct OutcomeOf<'a, T: ?Sized>(pub &'a T);
 pub trait ResultOutcome {
     /// `Err` is an error.
     fn outcome(&self) -> Outcome;
+    /// The error's type name (the span's `error.type`).
+    fn error_type(&self) -> &'static str;
 }
 impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
     #[inline(always)]
@@ -316,16 +411,26 @@ impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
             Outcome::Ok
         }
     }
+    #[inline(always)]
+    fn error_type(&self) -> &'static str {
+        std::any::type_name::<E>()
+    }
 }
 
 /// Any other return value is a success.
 pub trait AnyOutcome {
     /// Always a success.
     fn outcome(&self) -> Outcome;
+    /// Never an error: empty.
+    fn error_type(&self) -> &'static str;
 }
 impl<T: ?Sized> AnyOutcome for &OutcomeOf<'_, T> {
     #[inline(always)]
     fn outcome(&self) -> Outcome {
         Outcome::Ok
+    }
+    #[inline(always)]
+    fn error_type(&self) -> &'static str {
+        ""
     }
 }

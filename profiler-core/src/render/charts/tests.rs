@@ -160,6 +160,7 @@ pub(crate) fn interview_report(lang: Lang) -> Report {
             warmup: 0,
             merged_from: 1,
         },
+        trace: None,
     };
     crate::analyse::assess(&mut report);
     report
