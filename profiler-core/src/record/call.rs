@@ -153,9 +153,11 @@ impl Call {
         0
     }
 
-    /// The id of the turn this call belongs to (for its span).
-    pub fn turn_id(&self) -> Option<u64> {
-        self.turn.as_ref().map(|t| t.id())
+    /// The id of the turn this call belongs to (for its span). Signed: OpenTelemetry
+    /// attributes are 64-bit signed integers (`tracing-opentelemetry` would write a
+    /// `u64` as a string); turn ids never come near `i64::MAX`.
+    pub fn turn_id(&self) -> Option<i64> {
+        self.turn.as_ref().map(|t| t.id() as i64)
     }
 
     /// The session (conversation) id of the call's turn (for its span).

@@ -120,7 +120,8 @@ pub(crate) fn turn(id: u64, session: Option<&str>) -> Span {
     tracing::info_span!(
         target: TARGET,
         "turn",
-        turn.id = id,
+        // Signed, as OpenTelemetry integers are (see `Call::turn_id`).
+        turn.id = id as i64,
         session.id = session,
         outcome = Empty,
         e2e_ms = Empty,
