@@ -218,3 +218,15 @@ pub struct RecordsKept {
     /// Turns the records were chosen from.
     pub of_turns: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TurnOutcome;
+
+    #[test]
+    fn an_outcome_is_named_as_in_the_json() {
+        for o in TurnOutcome::ALL {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.name());
+        }
+    }
+}

@@ -45,6 +45,7 @@ fn component(
             errors: 3,
             cancelled: 4,
             warmup_excluded: 0,
+            clamped: 0,
         },
         throughput_per_sec: 12.5,
         histogram: encode_histogram(&h),

@@ -42,11 +42,13 @@ mod tests {
             (10, 20),   // a call inside it
             (50, 150),  // tts: overlaps the llm stream
             (100, 120), // after the llm ended: back on lane 0
-            (60, 70),   // inside tts
+            (60, 70),   // inside both: the first lane it nests in
+            (110, 160), // overlaps what is open on lanes 0 (100-120) and 1 (tts): a third
+            (150, 155), // lane 0 is free again
         ];
         let (lanes, n) = lay_out(&spans);
-        assert_eq!(lanes, vec![0, 0, 1, 0, 1]);
-        assert_eq!(n, 2);
+        assert_eq!(lanes, vec![0, 0, 1, 0, 0, 2, 0]);
+        assert_eq!(n, 3);
     }
 
     #[test]

@@ -342,3 +342,6 @@ fn other_data(report: &Report, log: &TraceLog) -> Value {
     }
     data
 }
+
+#[cfg(test)]
+mod tests;
