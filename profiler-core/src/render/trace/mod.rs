@@ -82,17 +82,6 @@ pub fn document(report: &Report, log: &TraceLog) -> Value {
     let mut events: Vec<(u64, u8, Value)> = Vec::new();
     let mut meta: Vec<Value> = Vec::new();
     let sessions = session_pids(log);
-    process(&mut meta, PID_RESOURCES, "process memory & GPU", 0);
-    process(&mut meta, PID_THREADS, "threads (calls outside turns)", 1);
-    process(&mut meta, PID_TURNS, "turns (no session)", 2);
-    for (id, pid) in &sessions {
-        process(
-            &mut meta,
-            *pid,
-            &format!("session {id}"),
-            3 + pid - PID_FIRST_SESSION,
-        );
-    }
     // Spans by group, then laid out on lanes within each group.
     let mut groups: BTreeMap<Group, Vec<usize>> = BTreeMap::new();
     for (i, s) in log.spans.iter().enumerate() {
@@ -100,6 +89,30 @@ pub fn document(report: &Report, log: &TraceLog) -> Value {
             .entry(group_of(s, log, &sessions))
             .or_default()
             .push(i);
+    }
+    if let Some(at) = log.samplers_at_ns {
+        counters(&mut events, at, report.memory.as_ref(), &report.gpu);
+    }
+    // A process for each group that holds something, in this order.
+    let used = |pid: u32| {
+        groups.keys().any(|g| g.pid == pid) || (pid == PID_RESOURCES && !events.is_empty())
+    };
+    for (pid, name) in [
+        (PID_RESOURCES, "process memory & GPU"),
+        (PID_THREADS, "threads (calls outside turns)"),
+        (PID_TURNS, "turns (no session)"),
+    ] {
+        if used(pid) {
+            process(&mut meta, pid, name, pid - PID_RESOURCES);
+        }
+    }
+    for (id, pid) in &sessions {
+        process(
+            &mut meta,
+            *pid,
+            &format!("session {id}"),
+            pid - PID_RESOURCES,
+        );
     }
     let mut next_tid: BTreeMap<u32, u32> = BTreeMap::new();
     for (group, members) in &groups {
@@ -122,9 +135,6 @@ pub fn document(report: &Report, log: &TraceLog) -> Value {
         for (&i, lane) in members.iter().zip(lane_of) {
             span_events(&mut events, log, &log.spans[i], group.pid, tid0 + lane);
         }
-    }
-    if let Some(at) = log.samplers_at_ns {
-        counters(&mut events, at, report.memory.as_ref(), &report.gpu);
     }
     let dropped = log.dropped();
     if dropped > 0 {

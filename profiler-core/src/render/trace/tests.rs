@@ -265,3 +265,18 @@ fn a_report_without_a_timeline_writes_no_trace_file() {
     assert_eq!(back, document(&r, r.trace.as_deref().unwrap()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn only_groups_that_hold_something_are_processes() {
+    let mut only_sessions = log();
+    only_sessions.spans.retain(|s| s.session.is_some());
+    only_sessions.samplers_at_ns = None;
+    let r = report(only_sessions, None, GpuReport::default());
+    let doc = document(&r, r.trace.as_deref().unwrap());
+    let processes: Vec<&str> = events(&doc)
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(processes, ["session caller \"7\""]);
+}
