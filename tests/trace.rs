@@ -302,9 +302,10 @@ fn check(path: &Path) -> Trace {
         if name.starts_with("trace cap") {
             continue;
         }
-        let on = t.tracks.get(&(*pid, *tid)).map_or(false, |slices| {
-            slices.iter().any(|s| s.start <= *at && *at <= s.end)
-        });
+        let on = t
+            .tracks
+            .get(&(*pid, *tid))
+            .is_some_and(|slices| slices.iter().any(|s| s.start <= *at && *at <= s.end));
         assert!(
             on,
             "{name} at {at} lies on no slice of track ({pid}, {tid})"
