@@ -52,6 +52,21 @@ fn render_frame(chunk: &[u8]) -> usize {
     chunk.len() / 2
 }
 
+#[profile(component = "retrieval")]
+fn retrieve(fail: bool) -> usize {
+    assert!(!fail, "index offline");
+    3
+}
+
+#[profile(component = "tts_session", first_item)]
+fn open_voice(ok: bool) -> Result<impl Stream<Item = u8>, std::io::Error> {
+    if ok {
+        Ok(futures::stream::iter([1u8]))
+    } else {
+        Err(std::io::Error::other("voice offline"))
+    }
+}
+
 /// The exporter and provider behind the process's global subscriber (set once: the
 /// runtime's worker threads must see it).
 fn exporter() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
@@ -268,6 +283,8 @@ fn an_error_is_an_error_status_with_its_type_and_a_barge_in_a_cancellation() {
     let turn_id = turn.id();
     runtime().block_on(turn.scope(async {
         assert!(transcribe(vec![0.0; 16], true).await.is_err());
+        assert!(open_voice(false).is_err());
+        assert!(std::panic::catch_unwind(|| retrieve(true)).is_err());
         let mut audio = std::pin::pin!(speak("bye".into()));
         audio.next().await.expect("first audio chunk");
         // The user barges in: the rest of the answer is dropped.
@@ -289,6 +306,18 @@ fn an_error_is_an_error_status_with_its_type_and_a_barge_in_a_cancellation() {
     );
     let error_type = str_attr(stt, "error.type").unwrap();
     assert!(error_type.ends_with("SttError"), "{error_type}");
+
+    // A stream whose call returned `Err`, and a call that panicked.
+    let voice = child(&children, "open_voice");
+    assert_eq!(str_attr(voice, "outcome").as_deref(), Some("error"));
+    assert_eq!(
+        str_attr(voice, "error.type").as_deref(),
+        Some("std::io::error::Error")
+    );
+    let retrieval = child(&children, "retrieve");
+    assert_eq!(str_attr(retrieval, "outcome").as_deref(), Some("error"));
+    assert_eq!(str_attr(retrieval, "error.type").as_deref(), Some("panic"));
+    assert!(matches!(retrieval.status, Status::Error { .. }));
 
     let tts = child(&children, "speak");
     assert_eq!(str_attr(tts, "outcome").as_deref(), Some("cancelled"));

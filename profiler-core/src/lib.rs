@@ -47,7 +47,7 @@ pub mod fuzzing;
 pub mod __private {
     pub use crate::model::Kind;
     pub use crate::record::{
-        measure_sync, span_error, AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf,
-        ResultOutcome, Site, SpanEnd,
+        measure_sync, AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site,
+        SpanEnd,
     };
 }

@@ -259,7 +259,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
         None => quote! {
             let (__profiler_outcome, __profiler_error) = #outcome;
             __profiler_call.finish(__profiler_outcome);
-            __profiler_span.end(__profiler_outcome, __profiler_error);
+            __profiler_span.end(__profiler_outcome.error(__profiler_error));
             __profiler_out
         },
         Some((shape, in_result)) => {
@@ -278,10 +278,9 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
                         ::core::result::Result::Ok(__profiler_stream) => ::core::result::Result::Ok(#w),
                         ::core::result::Result::Err(__profiler_err) => {
                             __profiler_call.finish(#p::Outcome::Error);
-                            __profiler_span.end(
-                                #p::Outcome::Error,
+                            __profiler_span.end(::core::option::Option::Some(
                                 ::core::any::type_name_of_val(&__profiler_err),
-                            );
+                            ));
                             ::core::result::Result::Err(__profiler_err)
                         }
                     }

@@ -20,6 +20,14 @@ pub enum Outcome {
     Error,
 }
 
+impl Outcome {
+    /// For the call's span: `error_type` when the call failed, `None` when it did not.
+    #[inline(always)]
+    pub fn error(self, error_type: &'static str) -> Option<&'static str> {
+        (self == Outcome::Error).then_some(error_type)
+    }
+}
+
 /// One measured invocation of a profiled function (see the module docs).
 #[must_use = "a Call records when finished; dropping it counts a cancellation"]
 pub struct Call {
@@ -222,7 +230,7 @@ impl Call {
                         first: 0,
                         items: 0,
                         outcome,
-                        turn: turn.as_ref(),
+                        turn: turn.as_ref().map_or((0, 0), TurnRef::trace_ids),
                     },
                 );
             }
@@ -352,7 +360,7 @@ impl Call {
                     } else {
                         traced::CANCELLED
                     },
-                    turn: self.turn.as_ref(),
+                    turn: self.turn.as_ref().map_or((0, 0), TurnRef::trace_ids),
                 },
             );
         }
@@ -389,7 +397,7 @@ pub fn measure_sync<R>(
     drop(enter);
     let (outcome, error_type) = outcome(&out);
     call.finish(outcome);
-    span.end(outcome, error_type);
+    span.end(outcome.error(error_type));
     out
 }
 

@@ -5,7 +5,6 @@
 
 use super::mode::hook;
 use super::trace::{self, Event, EventKind};
-use super::turn::TurnRef;
 
 /// An NVTX range id (0: none; always 0 without the `nvtx` feature).
 pub(crate) type RangeId = u64;
@@ -23,7 +22,7 @@ pub(crate) fn began(hooks: u8, comp: u32) -> RangeId {
 }
 
 /// How a call or stream ended, for its hooks.
-pub(crate) struct Ended<'a> {
+pub(crate) struct Ended {
     pub(crate) kind: EventKind,
     pub(crate) comp: u32,
     pub(crate) start: u64,
@@ -34,13 +33,14 @@ pub(crate) struct Ended<'a> {
     pub(crate) items: u64,
     /// `trace::outcome::{OK, ERROR, CANCELLED}`.
     pub(crate) outcome: u8,
-    pub(crate) turn: Option<&'a TurnRef>,
+    /// Its turn's id and session key (`TurnRef::trace_ids`; 0: none).
+    pub(crate) turn: (u64, u32),
 }
 
 /// Closes the call's NVTX range and leaves its trace event, as `hooks` asks.
 #[cold]
 #[inline(never)]
-pub(crate) fn ended(hooks: u8, range: RangeId, e: Ended<'_>) {
+pub(crate) fn ended(hooks: u8, range: RangeId, e: Ended) {
     #[cfg(feature = "nvtx")]
     if hooks & hook::NVTX != 0 {
         super::nvtx::end(range);
@@ -48,7 +48,7 @@ pub(crate) fn ended(hooks: u8, range: RangeId, e: Ended<'_>) {
     let _ = range;
     // A call dropped before it began has no interval to show.
     if hooks & hook::TRACE != 0 && e.start != 0 {
-        let (turn, session) = e.turn.map_or((0, 0), TurnRef::trace_ids);
+        let (turn, session) = e.turn;
         trace::record(Event {
             kind: e.kind,
             outcome: e.outcome,

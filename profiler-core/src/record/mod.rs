@@ -50,6 +50,6 @@ pub use future::InCall;
 #[doc(hidden)]
 pub use site::Site;
 #[doc(hidden)]
-pub use span::{span_error, SpanEnd};
+pub use span::SpanEnd;
 #[doc(hidden)]
 pub use stream::FirstItem;

@@ -8,7 +8,6 @@
 //! OpenTelemetry status unset, as the conventions ask of instrumentation; a
 //! cancellation (barge-in) is no error either: `outcome = "cancelled"`, status unset.
 
-use super::call::Outcome;
 use crate::model::TurnOutcome;
 use tracing::field::Empty;
 use tracing::Span;
@@ -51,14 +50,14 @@ impl SpanEnd {
         std::mem::replace(&mut self.span, Span::none())
     }
 
-    /// The call ended with `outcome` (`error_type`: the error's type, for an error).
+    /// The call ended: in an error of type `error` (see `Outcome::error`), or well.
     #[inline(always)]
-    pub fn end(mut self, outcome: Outcome, error_type: &'static str) {
+    pub fn end(mut self, error: Option<&'static str>) {
         self.ended = true;
         if !self.span.is_disabled() {
-            match outcome {
-                Outcome::Ok => record(&self.span, "ok", None),
-                Outcome::Error => record(&self.span, "error", Some(error_type)),
+            match error {
+                None => record(&self.span, "ok", None),
+                Some(t) => record(&self.span, "error", Some(t)),
             }
         }
     }
@@ -91,14 +90,6 @@ pub(crate) fn record(span: &Span, outcome: &'static str, error_type: Option<&str
     if let Some(t) = error_type {
         span.record("otel.status_code", "error");
         span.record("error.type", if t.is_empty() { "_OTHER" } else { t });
-    }
-}
-
-/// A call whose result was an error of type `error_type` (a `Result` of a stream).
-#[inline(always)]
-pub fn span_error(span: &Span, error_type: &'static str) {
-    if !span.is_disabled() {
-        record(span, "error", Some(error_type));
     }
 }
 

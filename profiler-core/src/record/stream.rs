@@ -198,7 +198,7 @@ fn stream_ended(m: &Measure, end: u64, outcome: u8) {
             first: m.first_at,
             items: m.items,
             outcome,
-            turn: m.turn.as_ref(),
+            turn: m.turn.as_ref().map_or((0, 0), TurnRef::trace_ids),
         },
     );
 }
