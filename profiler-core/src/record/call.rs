@@ -161,6 +161,25 @@ impl Call {
         0
     }
 
+    /// Leaves the call's trace event and closes its NVTX range, as its hooks ask.
+    #[cold]
+    fn hooks_ended(&self, comp: u32, end: u64, outcome: u8, turn: Option<&TurnRef>) {
+        hooks::ended(
+            self.hooks,
+            self.range(),
+            Ended {
+                kind: EventKind::Call,
+                comp,
+                start: self.start,
+                end,
+                first: 0,
+                items: 0,
+                outcome,
+                turn: turn.map_or((0, 0), TurnRef::trace_ids),
+            },
+        );
+    }
+
     /// The id of the turn this call belongs to (for its span). Signed: OpenTelemetry
     /// attributes are 64-bit signed integers (`tracing-opentelemetry` would write a
     /// `u64` as a string); turn ids never come near `i64::MAX`.
@@ -214,25 +233,12 @@ impl Call {
                 }
             });
             if self.hooks != 0 {
-                let outcome = match (outcome, cut) {
+                let traced = match (outcome, cut) {
                     (Outcome::Error, _) => traced::ERROR,
                     (Outcome::Ok, true) => traced::CANCELLED,
                     (Outcome::Ok, false) => traced::OK,
                 };
-                hooks::ended(
-                    self.hooks,
-                    self.range(),
-                    Ended {
-                        kind: EventKind::Call,
-                        comp: c.id,
-                        start,
-                        end,
-                        first: 0,
-                        items: 0,
-                        outcome,
-                        turn: turn.as_ref().map_or((0, 0), TurnRef::trace_ids),
-                    },
-                );
+                self.hooks_ended(c.id, end, traced, turn.as_ref());
             }
             if let Some(t) = turn {
                 t.end_call(self.turn_slot, end);
@@ -345,24 +351,12 @@ impl Call {
         let panicking = std::thread::panicking();
         let end = clock::now();
         if self.hooks != 0 {
-            hooks::ended(
-                self.hooks,
-                self.range(),
-                Ended {
-                    kind: EventKind::Call,
-                    comp: c.id,
-                    start: self.start,
-                    end,
-                    first: 0,
-                    items: 0,
-                    outcome: if panicking {
-                        traced::ERROR
-                    } else {
-                        traced::CANCELLED
-                    },
-                    turn: self.turn.as_ref().map_or((0, 0), TurnRef::trace_ids),
-                },
-            );
+            let traced = if panicking {
+                traced::ERROR
+            } else {
+                traced::CANCELLED
+            };
+            self.hooks_ended(c.id, end, traced, self.turn.as_ref());
         }
         if let Some(t) = self.turn.take() {
             t.end_call(self.turn_slot, end);
