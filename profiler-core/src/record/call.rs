@@ -6,7 +6,7 @@ use super::component::ComponentState;
 use super::context::{mem_bit, swap_alloc_component, CONTEXT};
 use super::hooks::{self, Ended};
 use super::shard::{with_cell, Cell};
-use super::span::SpanEnd;
+use super::span::{self as spans, OnUnwind};
 use super::trace::{outcome as traced, EventKind};
 use super::turn::{TurnRef, NO_SLOT};
 use super::{clock, mode, probe, settings, site::Site};
@@ -384,14 +384,16 @@ pub fn measure_sync<R>(
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&R) -> (Outcome, &'static str),
 ) -> R {
-    let span = SpanEnd::new(span(&call));
+    let span = span(&call);
+    let unwind = OnUnwind(&span);
     let enter = span.enter();
     call.begin();
     let out = body();
     drop(enter);
+    std::mem::forget(unwind);
     let (outcome, error_type) = outcome(&out);
     call.finish(outcome);
-    span.end(outcome.error(error_type));
+    spans::ended(&span, outcome.error(error_type));
     out
 }
 

@@ -20,14 +20,13 @@ pub const TARGET: &str = "profiler";
 /// an error of type `panic`.
 pub struct SpanEnd {
     span: Span,
-    ended: bool,
 }
 
 impl SpanEnd {
     /// Wraps the span of a call.
     #[inline(always)]
     pub fn new(span: Span) -> SpanEnd {
-        SpanEnd { span, ended: false }
+        SpanEnd { span }
     }
 
     /// The span (to enter, or to clone into the call's future).
@@ -45,29 +44,55 @@ impl SpanEnd {
     /// Hands the span on to what ends the call later (a stream's wrapper, which says
     /// how the stream ended).
     #[inline(always)]
-    pub fn into_span(mut self) -> Span {
-        self.ended = true;
-        std::mem::replace(&mut self.span, Span::none())
+    pub fn into_span(self) -> Span {
+        self.take()
+    }
+
+    /// The span, without this guard's `Drop` (which would otherwise run, out of line,
+    /// on every call's path): what is left behind is `Span::none()`, which owns nothing.
+    #[inline(always)]
+    fn take(self) -> Span {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        std::mem::replace(&mut this.span, Span::none())
     }
 
     /// The call ended: in an error of type `error` (see `Outcome::error`), or well.
     #[inline(always)]
-    pub fn end(mut self, error: Option<&'static str>) {
-        self.ended = true;
-        if !self.span.is_disabled() {
-            match error {
-                None => record(&self.span, "ok", None),
-                Some(t) => record(&self.span, "error", Some(t)),
-            }
-        }
+    pub fn end(self, error: Option<&'static str>) {
+        ended(&self.take(), error);
     }
 }
 
 impl Drop for SpanEnd {
     #[inline(always)]
     fn drop(&mut self) {
-        if !self.ended && !self.span.is_disabled() {
+        if !self.span.is_disabled() {
             dropped(&self.span);
+        }
+    }
+}
+
+/// Marks a sync call's span as failed (`error.type = "panic"`) when the call unwinds
+/// before its end is recorded. Forgotten on the normal path, so a call that returns
+/// pays nothing for it.
+pub(crate) struct OnUnwind<'a>(pub(crate) &'a Span);
+
+impl Drop for OnUnwind<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !self.0.is_disabled() {
+            dropped(self.0);
+        }
+    }
+}
+
+/// A sync call ended: in an error of type `error`, or well.
+#[inline(always)]
+pub(crate) fn ended(span: &Span, error: Option<&'static str>) {
+    if !span.is_disabled() {
+        match error {
+            None => record(span, "ok", None),
+            Some(t) => record(span, "error", Some(t)),
         }
     }
 }
