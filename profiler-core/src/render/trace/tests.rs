@@ -280,3 +280,53 @@ fn only_groups_that_hold_something_are_processes() {
         .collect();
     assert_eq!(processes, ["session caller \"7\""]);
 }
+
+#[test]
+fn a_trace_at_the_default_cap_stays_a_file_a_viewer_opens() {
+    // 100 000 events (the default cap): turns of 50 sessions, each a stt call, an llm
+    // and a tts stream with first items, and four avatar frames.
+    let base = log();
+    let mut spans = Vec::new();
+    let mut turn = 0u64;
+    while spans.len() < crate::config::DEFAULT_TRACE_MAX_EVENTS as usize {
+        turn += 1;
+        let t0 = turn * 1_000;
+        let at = |mut s: TraceSpan| {
+            s.turn = Some(turn);
+            s.session = Some(format!("caller-{}", turn % 50));
+            s.thread = 1 + (turn % 4) as u32;
+            s
+        };
+        let mut stream = |comp, start, end| {
+            let mut s = at(span(TraceSpanKind::Stream, comp, start, end));
+            s.first_ns = Some((start + 1) * 1_000_000);
+            s.items = 40;
+            s
+        };
+        let (llm, tts) = (stream(1, t0 + 100, t0 + 600), stream(2, t0 + 300, t0 + 900));
+        spans.extend([at(span(TraceSpanKind::Call, 3, t0, t0 + 90)), llm, tts]);
+        spans.extend((0..4).map(|f| {
+            at(span(
+                TraceSpanKind::Call,
+                3,
+                t0 + 400 + f * 40,
+                t0 + 420 + f * 40,
+            ))
+        }));
+        let mut whole = at(span(TraceSpanKind::Turn, 0, t0, t0 + 950));
+        whole.first_ns = Some((t0 + 301) * 1_000_000);
+        whole.outcome = TraceOutcome::Turn(TurnOutcome::Responded);
+        spans.push(whole);
+    }
+    spans.truncate(crate::config::DEFAULT_TRACE_MAX_EVENTS as usize);
+    let full = TraceLog {
+        recorded: 250_000,
+        capacity: spans.len() as u64,
+        spans,
+        ..base
+    };
+    let r = report(full, None, GpuReport::default());
+    let bytes = serde_json::to_vec(&document(&r, r.trace.as_deref().unwrap())).unwrap();
+    eprintln!("trace at the default cap: {} bytes", bytes.len());
+    assert!(bytes.len() < 40 << 20, "{} bytes", bytes.len());
+}
