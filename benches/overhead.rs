@@ -19,6 +19,8 @@
 //!   scopes must begin and end on one thread), so it is left out there.
 //! - `stream_item`: per item of a 1000-item `first_item` stream; `stream_call`: per
 //!   one-item stream (call, first item, end), both against the same bare stream.
+//! - `sync_call/profile_trace`: `profile_only` with the `trace` format asked for, so
+//!   each call also writes its event into the trace ring.
 //! - `sync_call/profile_metrics`: `profile_only` with a `metrics` recorder installed
 //!   (Prometheus's, without its listener) and the live publisher ticking every 100 ms;
 //!   `publish_tick`: what one tick costs the background thread, per sample it hands
@@ -292,6 +294,20 @@ fn with_env_off(f: impl FnOnce()) {
     profiler::configure(Config::default());
 }
 
+/// The `trace` format asked for, for the duration of `f`: every call also leaves an
+/// event in the trace ring (the ring of the latest 100 000 events, overwritten here).
+fn with_trace(f: impl FnOnce()) {
+    profiler::configure(Config {
+        formats: profiler::Formats {
+            trace: true,
+            ..profiler::Formats::default()
+        },
+        ..Config::default()
+    });
+    f();
+    profiler::configure(Config::default());
+}
+
 /// The process's Prometheus recorder (built without a listener: nothing scrapes), with
 /// its upkeep run by the publisher after each batch, as `metrics::prometheus` sets up.
 fn prometheus_recorder() {
@@ -413,6 +429,11 @@ fn sync_call(c: &mut Criterion) {
     });
     with_fmt(|| {
         g.bench_function("profile_with_fmt", |b| {
+            b.iter_custom(|n| calls(n, profiled_sync))
+        });
+    });
+    with_trace(|| {
+        g.bench_function("profile_trace", |b| {
             b.iter_custom(|n| calls(n, profiled_sync))
         });
     });

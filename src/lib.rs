@@ -21,7 +21,12 @@
 //!
 //! The modules follow the data flow: [`model`] (the `Report`), [`config`],
 //! [`aggregate`], [`sample`], [`analyse`] (judgements, merge, compare), [`render`]
-//! (JSON, console, charts).
+//! (JSON, console, charts, HTML, the Chrome/Perfetto trace).
+//!
+//! Timelines: `#[profile]` spans and [`Turn`] spans reach any `tracing` subscriber
+//! (OpenTelemetry through `tracing-opentelemetry`: a turn is the parent of its stages'
+//! spans); `trace` in `PROFILER_FORMATS` writes `trace_<ts>.json` for ui.perfetto.dev;
+//! the `nvtx` feature makes each call an NVTX range for Nsight Systems.
 
 #![deny(missing_docs)]
 

@@ -253,6 +253,7 @@ fn impossible_report() -> Report {
             }],
         },
         run: RunInfo::default(),
+        trace: None,
     }
 }
 

@@ -134,6 +134,7 @@ fn report(timestamp: &str, components: Vec<(&str, ComponentReport)>) -> Report {
             warmup: 3,
             merged_from: 1,
         },
+        trace: None,
     };
     analyse::assess(&mut r);
     r

@@ -6,7 +6,8 @@
 //! | `PROFILER_COMPONENTS` | comma-separated names, or `all` | all |
 //! | `PROFILER_SAMPLE_RATE` | a number in `[0, 1]` | 1 |
 //! | `PROFILER_OUTPUT_DIR` | a directory | `profile_results` |
-//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, `html`, or `none` (unknown names are dropped with a warning; none known: `json`) | all four |
+//! | `PROFILER_FORMATS` | comma-separated `json`, `console`, `charts`, `html`, `trace`, or `none` (unknown names are dropped with a warning; none known: `json`) | json, console, charts, html |
+//! | `PROFILER_TRACE_MAX_EVENTS` | events the `trace` format keeps (the latest), 100 to 10000000 | 100000 |
 //! | `PROFILER_WARMUP` | calls per component to leave out | 0 |
 //! | `PROFILER_LANG` | `en`, `ko` | `en` |
 //! | `PROFILER_TARGET_<NAME>_MS` | a positive number (P95 target of component NAME) | spec defaults |
@@ -48,6 +49,10 @@ pub struct Formats {
     pub charts: bool,
     /// `report_<ts>.html`, one self-contained page, in the output directory.
     pub html: bool,
+    /// `trace_<ts>.json`, a Chrome/Perfetto trace of the latest calls, streams and
+    /// turns with the memory and GPU counters (off by default: recording it takes calls
+    /// off the fastest path).
+    pub trace: bool,
 }
 
 impl Formats {
@@ -58,6 +63,7 @@ impl Formats {
             console: false,
             charts: false,
             html: false,
+            trace: false,
         }
     }
 }
@@ -69,6 +75,7 @@ impl Default for Formats {
             console: true,
             charts: true,
             html: true,
+            trace: false,
         }
     }
 }
@@ -166,6 +173,8 @@ pub struct Config {
     pub signals: bool,
     /// Largest report file `profiler` reads, MB (`PROFILER_MAX_INPUT_MB`).
     pub max_input_mb: u64,
+    /// Events the `trace` format keeps, the latest ones (`PROFILER_TRACE_MAX_EVENTS`).
+    pub trace_max_events: u64,
 }
 
 impl Default for Config {
@@ -189,9 +198,13 @@ impl Default for Config {
             alerts: AlertConfig::default(),
             signals: false,
             max_input_mb: 256,
+            trace_max_events: DEFAULT_TRACE_MAX_EVENTS,
         }
     }
 }
+
+/// Events the `trace` format keeps by default (about 6 MB of ring, 25 MB of file).
+pub const DEFAULT_TRACE_MAX_EVENTS: u64 = 100_000;
 
 /// One rejected environment value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,6 +245,7 @@ impl Formats {
             (self.console, "console"),
             (self.charts, "charts"),
             (self.html, "html"),
+            (self.trace, "trace"),
         ]
         .into_iter()
         .filter_map(|(on, n)| on.then_some(n))
@@ -254,6 +268,7 @@ fn parse_formats(value: &str) -> (Formats, Vec<String>) {
         console: false,
         charts: false,
         html: false,
+        trace: false,
     };
     // An empty value names no output, as `none` does.
     let mut known = value.trim().is_empty();
@@ -264,6 +279,7 @@ fn parse_formats(value: &str) -> (Formats, Vec<String>) {
             "console" => f.console = true,
             "charts" | "png" => f.charts = true,
             "html" => f.html = true,
+            "trace" | "perfetto" => f.trace = true,
             "none" => {}
             "" => continue,
             _ => {
@@ -359,7 +375,7 @@ impl Config {
                         warn(
                             key,
                             value,
-                            "comma-separated json, console, charts, html, or none",
+                            "comma-separated json, console, charts, html, trace, or none",
                             f.names(),
                         );
                     }
@@ -406,6 +422,15 @@ impl Config {
                 "PROFILER_SIGNALS" => match parse_bool(value) {
                     Some(b) => c.signals = b,
                     None => warn(key, value, on_off, "off".into()),
+                },
+                "PROFILER_TRACE_MAX_EVENTS" => match parse_ranged(value, 100, 10_000_000) {
+                    Some(n) => c.trace_max_events = n,
+                    None => warn(
+                        key,
+                        value,
+                        "a number of events from 100 to 10000000",
+                        DEFAULT_TRACE_MAX_EVENTS.to_string(),
+                    ),
                 },
                 "PROFILER_MAX_INPUT_MB" => match parse_ranged(value, 1, 1 << 20) {
                     Some(n) => c.max_input_mb = n,
@@ -566,6 +591,7 @@ mod tests {
                 console: false,
                 charts: false,
                 html: false,
+                trace: false,
             }
         );
         assert_eq!(c.warmup, 3);
@@ -612,6 +638,7 @@ mod tests {
                     console,
                     charts,
                     html: false,
+                    trace: false,
                 },
                 "{value:?}"
             );
@@ -645,12 +672,37 @@ mod tests {
                 console: false,
                 charts: false,
                 html: true,
+                trace: false,
             }
         );
         let (c, _) = Config::from_vars([("PROFILER_FORMATS", "json,console,charts")]);
         assert!(!c.formats.html);
         let (_, w) = Config::from_vars([("PROFILER_FORMATS", "pdf")]);
         assert!(w[0].to_string().contains("html"), "{}", w[0]);
+    }
+
+    #[test]
+    fn the_trace_is_asked_for_by_name_and_is_off_by_default() {
+        assert!(!Config::default().formats.trace);
+        assert_eq!(
+            Config::default().formats.names(),
+            "json,console,charts,html"
+        );
+        let (c, w) = Config::from_vars([
+            ("PROFILER_FORMATS", "json, Trace"),
+            ("PROFILER_TRACE_MAX_EVENTS", "5000"),
+        ]);
+        assert!(w.is_empty(), "{w:?}");
+        assert!(c.formats.trace && c.formats.json && !c.formats.console);
+        assert_eq!(c.formats.names(), "json,trace");
+        assert_eq!(c.trace_max_events, 5000);
+        let (c, w) = Config::from_vars([("PROFILER_TRACE_MAX_EVENTS", "10")]);
+        assert_eq!(c.trace_max_events, DEFAULT_TRACE_MAX_EVENTS);
+        assert!(
+            w[0].to_string().contains("100 to 10000000") && w[0].to_string().contains("100000"),
+            "{}",
+            w[0]
+        );
     }
 
     #[test]

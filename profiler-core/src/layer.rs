@@ -140,6 +140,7 @@ where
         if !call.is_active() {
             return;
         }
+        call.hook(mode::load());
         call.begin_detached();
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(Timing {

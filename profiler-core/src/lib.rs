@@ -13,7 +13,8 @@
 //! - [`aggregate`]: per-component totals merged from every thread;
 //! - [`sample`]: background samplers (process memory, GPUs);
 //! - [`analyse`]: every figure derived from totals and every judgement; merge, compare;
-//! - [`render`]: JSON, console, charts: read the `Report`, compute nothing;
+//! - [`render`]: JSON, console, charts, HTML, the Chrome/Perfetto trace: read the
+//!   `Report`, compute nothing;
 //! - [`live`]: while the program runs, metrics through the `metrics` facade and
 //!   budget alerts;
 //! - [`session`]: `init()`, the guard that writes the report.
@@ -48,5 +49,6 @@ pub mod __private {
     pub use crate::model::Kind;
     pub use crate::record::{
         measure_sync, AnyOutcome, Call, FirstItem, InCall, Outcome, OutcomeOf, ResultOutcome, Site,
+        SpanEnd,
     };
 }

@@ -181,13 +181,17 @@ pub fn report() -> Report {
 fn report_of(a: Option<&Active>) -> Report {
     let snap = crate::aggregate::snapshot();
     let cfg = settings::active();
-    let extras = match a {
+    let mut extras = match a {
         Some(a) => a.samplers.extras(&snap, a.started.elapsed().as_secs_f64()),
         None => Extras {
             duration_sec: snap.taken_at_sec,
             ..Extras::default()
         },
     };
+    if cfg.formats.trace {
+        let samplers_started = a.map(|a| a.samplers.started());
+        extras.trace = crate::aggregate::trace::read(samplers_started).map(Arc::new);
+    }
     analyse::build(&snap, &cfg, extras)
 }
 

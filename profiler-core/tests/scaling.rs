@@ -88,6 +88,7 @@ fn report(components: impl IntoIterator<Item = (String, ComponentReport)>) -> Re
         memory: None,
         gpu: GpuReport::default(),
         run: RunInfo::default(),
+        trace: None,
     };
     analyse::assess(&mut r);
     r

@@ -168,16 +168,35 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
         );
     };
 
+    // OpenTelemetry's GenAI attributes from the labels (tracing-opentelemetry exports
+    // every field as an attribute); `gen_ai.operation.name` is decided at run time.
+    let genai_fields = args.labels.iter().filter_map(|(k, v)| match k.as_str() {
+        "provider" => Some(quote!(gen_ai.provider.name = #v,)),
+        "model" => Some(quote!(gen_ai.request.model = #v,)),
+        _ => None,
+    });
+    // Read only when a subscriber wants the span: the turn, the session and how the
+    // call ended (recorded at its end).
     let span = quote! {
         #p::tracing::info_span!(
             target: ::core::module_path!(), #name,
             component = #component, profiled = true, #target_field #(#label_fields,)*
+            turn.id = __profiler_call.turn_id(),
+            session.id = __profiler_call.session_id(),
+            gen_ai.operation.name = __PROFILER_SITE.genai_operation(),
+            #(#genai_fields)*
+            outcome = #p::tracing::field::Empty,
+            otel.status_code = #p::tracing::field::Empty,
+            "error.type" = #p::tracing::field::Empty,
         )
     };
+    // How the call ended, and the error's type for an error (autoref specialisation:
+    // `Result`s are classified by `ResultOutcome`, anything else is a success).
     let outcome = quote! {{
         #[allow(unused_imports)]
         use #p::{AnyOutcome as _, ResultOutcome as _};
-        (&#p::OutcomeOf(&__profiler_out)).outcome()
+        let __profiler_of = #p::OutcomeOf(&__profiler_out);
+        ((&__profiler_of).outcome(), (&__profiler_of).error_type())
     }};
     // The output's type is written out where it can be (it drives `?` inference in the
     // body); `impl Trait` outputs are inferred.
@@ -203,11 +222,11 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
             #site
             #body_def
             let mut __profiler_call = #p::Call::prepare(&__PROFILER_SITE);
-            let __profiler_span = if __profiler_call.is_active() {
+            let __profiler_span = #p::SpanEnd::new(if __profiler_call.is_active() {
                 #span
             } else {
                 #p::tracing::Span::none()
-            };
+            });
         },
         None => quote! {
             #site
@@ -216,7 +235,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
             if !__profiler_call.is_active() {
                 return #run_bare;
             }
-            let __profiler_span = #span;
+            let __profiler_span = #p::SpanEnd::new(#span);
         },
     };
 
@@ -224,7 +243,7 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
         quote! {
             __profiler_call.begin_detached();
             let __profiler_out #let_ty = #p::InCall::new(
-                __profiler_body, &__profiler_call, ::core::clone::Clone::clone(&__profiler_span),
+                __profiler_body, &__profiler_call, ::core::clone::Clone::clone(__profiler_span.span()),
             ).await;
         }
     } else {
@@ -238,12 +257,15 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
 
     let tail = match stream {
         None => quote! {
-            __profiler_call.finish(#outcome);
+            let (__profiler_outcome, __profiler_error) = #outcome;
+            __profiler_call.finish(__profiler_outcome);
+            __profiler_span.end(__profiler_outcome.error(__profiler_error));
             __profiler_out
         },
         Some((shape, in_result)) => {
             let wrap = |s: TokenStream| {
-                let w = quote!(#p::FirstItem::new(#s, __profiler_call, __profiler_span));
+                let w =
+                    quote!(#p::FirstItem::new(#s, __profiler_call, __profiler_span.into_span()));
                 match shape {
                     StreamShape::Impl => w,
                     StreamShape::Boxed => quote!(::std::boxed::Box::pin(#w)),
@@ -256,6 +278,9 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
                         ::core::result::Result::Ok(__profiler_stream) => ::core::result::Result::Ok(#w),
                         ::core::result::Result::Err(__profiler_err) => {
                             __profiler_call.finish(#p::Outcome::Error);
+                            __profiler_span.end(::core::option::Option::Some(
+                                ::core::any::type_name_of_val(&__profiler_err),
+                            ));
                             ::core::result::Result::Err(__profiler_err)
                         }
                     }
@@ -275,11 +300,12 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
                 |__profiler_out: &#t| {
                     #[allow(unused_imports)]
                     use #p::{AnyOutcome as _, ResultOutcome as _};
-                    (&#p::OutcomeOf(__profiler_out)).outcome()
+                    let __profiler_of = #p::OutcomeOf(__profiler_out);
+                    ((&__profiler_of).outcome(), (&__profiler_of).error_type())
                 }
             },
             // `impl Trait` outputs are never `Result`s.
-            None => quote!(|_| #p::Outcome::Ok),
+            None => quote!(|_| (#p::Outcome::Ok, "")),
         };
         quote_spanned! {body_span=>
             {
@@ -289,7 +315,12 @@ pub fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
                 if !__profiler_call.is_active() {
                     return #run_bare;
                 }
-                #p::measure_sync(__profiler_call, || #span, __profiler_body, #outcome_of)
+                #p::measure_sync(
+                    __profiler_call,
+                    |__profiler_call: &#p::Call| #span,
+                    __profiler_body,
+                    #outcome_of,
+                )
             }
         }
     } else {

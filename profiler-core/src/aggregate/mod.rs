@@ -5,6 +5,7 @@
 //! (`analyse::merge`), so a merged report is built by the same code as a live one.
 
 mod totals;
+pub mod trace;
 mod turns;
 
 pub use totals::{ComponentTotals, HeapTotals, MemoryTotals, MergeError, RssShareTotals};

@@ -1,36 +1,7 @@
 //! Finding messages and recommendations, per kind of component, in English and Korean.
 
+pub use crate::model::{family, Family};
 use crate::model::{BudgetBasis, BudgetResource, Lang, MemoryBasis, PartKind, Severity};
-
-/// The family a component belongs to, for its recommendation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    Stt,
-    Llm,
-    Tts,
-    Avatar,
-    Turn,
-    Other,
-}
-
-/// Guesses the family from a component name (`stt`, `whisper_asr`, `llm_answer`...).
-pub fn family(name: &str) -> Family {
-    let n = name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
-    if has(&["turn", "e2e", "end_to_end"]) {
-        Family::Turn
-    } else if has(&["stt", "asr", "whisper", "vad", "transcri"]) {
-        Family::Stt
-    } else if has(&["llm", "gpt", "chat", "completion"]) {
-        Family::Llm
-    } else if has(&["tts", "speech_synth", "voice"]) {
-        Family::Tts
-    } else if has(&["avatar", "lipsync", "lip_sync", "frame", "render"]) {
-        Family::Avatar
-    } else {
-        Family::Other
-    }
-}
 
 /// Localised severity word.
 pub fn severity_word(s: Severity, lang: Lang) -> &'static str {

@@ -357,6 +357,7 @@ mod tests {
             memory: None,
             gpu: GpuReport::default(),
             run: RunInfo::default(),
+            trace: None,
         }
     }
 

@@ -191,6 +191,8 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
             warmup: first.run.warmup,
             merged_from,
         },
+        // Timelines of several processes are not one timeline.
+        trace: None,
     };
     super::assess(&mut report);
     Ok(report)

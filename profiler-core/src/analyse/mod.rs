@@ -104,6 +104,7 @@ pub fn build(snap: &Snapshot, cfg: &Config, extras: Extras) -> Report {
             warmup: cfg.warmup,
             merged_from: 1,
         },
+        trace: extras.trace,
     };
     assess(&mut report);
     report

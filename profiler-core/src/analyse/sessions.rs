@@ -186,6 +186,7 @@ mod tests {
             }),
             gpu,
             run: RunInfo::default(),
+            trace: None,
         }
     }
 

@@ -11,12 +11,14 @@
 //! field here, set by `analyse`; renderers read fields and compute nothing.
 
 mod component;
+mod family;
 pub mod histogram;
 mod lang;
 mod report;
 mod resources;
 mod sessions;
 pub mod text;
+mod trace;
 mod turns;
 mod verdict;
 
@@ -25,6 +27,7 @@ pub use component::{
     LatencyStats, MemoryBasis, PercentileSeverity, RssShare, Source, StreamReport, TargetSource,
     Variability,
 };
+pub use family::{family, Family};
 pub use histogram::HistogramError;
 pub use lang::Lang;
 pub use report::{Report, RunInfo, SCHEMA};
@@ -33,6 +36,7 @@ pub use resources::{
     MemoryReport,
 };
 pub use sessions::{BudgetBasis, BudgetResource, SessionBudget, SessionReport, SessionsReport};
+pub use trace::{TraceComponent, TraceLog, TraceOutcome, TraceSpan, TraceSpanKind};
 pub use turns::{
     Interruptions, KeptAs, PartKind, RecordsKept, TurnOutcome, TurnRecord, TurnReport, Waterfall,
     WaterfallPart,

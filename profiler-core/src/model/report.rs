@@ -4,10 +4,12 @@ use super::component::ComponentReport;
 use super::lang::Lang;
 use super::resources::{GpuReport, MemoryReport};
 use super::sessions::SessionsReport;
+use super::trace::TraceLog;
 use super::turns::TurnReport;
 use super::verdict::Finding;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Schema identifier written in every report; readers refuse other schemas.
 pub const SCHEMA: &str = "profiler.report/1";
@@ -46,6 +48,11 @@ pub struct Report {
     pub gpu: GpuReport,
     /// How the run was profiled.
     pub run: RunInfo,
+    /// The timeline of the latest calls, streams and turns, when the `trace` format
+    /// was asked for in the live session that built this report. Not in the JSON: it
+    /// is what `trace_<ts>.json` holds.
+    #[serde(skip)]
+    pub trace: Option<Arc<TraceLog>>,
 }
 
 /// How the run was profiled.

@@ -149,6 +149,26 @@ pub enum TurnOutcome {
     InterruptedBeforeResponse,
 }
 
+impl TurnOutcome {
+    /// Every outcome.
+    pub const ALL: [TurnOutcome; 4] = [
+        TurnOutcome::Responded,
+        TurnOutcome::NoResponse,
+        TurnOutcome::Interrupted,
+        TurnOutcome::InterruptedBeforeResponse,
+    ];
+
+    /// Its name, as in the JSON (`responded`, `no_response`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            TurnOutcome::Responded => "responded",
+            TurnOutcome::NoResponse => "no_response",
+            TurnOutcome::Interrupted => "interrupted",
+            TurnOutcome::InterruptedBeforeResponse => "interrupted_before_response",
+        }
+    }
+}
+
 /// Why a turn is among the kept records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -197,4 +217,16 @@ pub struct RecordsKept {
     pub sample: u64,
     /// Turns the records were chosen from.
     pub of_turns: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TurnOutcome;
+
+    #[test]
+    fn an_outcome_is_named_as_in_the_json() {
+        for o in TurnOutcome::ALL {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.name());
+        }
+    }
 }

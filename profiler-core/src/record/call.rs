@@ -4,7 +4,10 @@
 
 use super::component::ComponentState;
 use super::context::swap_alloc_component;
+use super::hooks::{self, Ended};
 use super::shard::{with_cell, Cell};
+use super::span::{self as spans, OnUnwind};
+use super::trace::{outcome as traced, EventKind};
 use super::turn::{TurnRef, NO_SLOT};
 use super::{clock, mode, settings, site::Site};
 
@@ -15,6 +18,14 @@ pub enum Outcome {
     Ok,
     /// Returned `Err` (or panicked): counted, never a sample.
     Error,
+}
+
+impl Outcome {
+    /// For the call's span: `error_type` when the call failed, `None` when it did not.
+    #[inline(always)]
+    pub fn error(self, error_type: &'static str) -> Option<&'static str> {
+        (self == Outcome::Error).then_some(error_type)
+    }
 }
 
 /// One measured invocation of a profiled function (see the module docs).
@@ -32,6 +43,11 @@ pub struct Call {
     /// `RUN_COUNTED` once `begin` counted the call as running, so its end must be
     /// counted too, whatever the mode is by then.
     run: u8,
+    /// What the call does besides measuring (`mode::hook` bits; 0: nothing).
+    hooks: u8,
+    /// Its NVTX range (0: none).
+    #[cfg(feature = "nvtx")]
+    range: hooks::RangeId,
 }
 
 const RUN_WANTED: u8 = 1;
@@ -45,6 +61,9 @@ impl Call {
         turn_slot: NO_SLOT,
         alloc_restore: 0,
         run: 0,
+        hooks: 0,
+        #[cfg(feature = "nvtx")]
+        range: 0,
     };
 
     /// Decides whether this call is measured: off, filtered out or sampled out gives
@@ -73,7 +92,9 @@ impl Call {
         if !settings::admit_slow(m) {
             return Call::INACTIVE;
         }
-        Self::for_component(site.component()).counting_running(m)
+        let mut call = Self::for_component(site.component()).counting_running(m);
+        call.hook(mode::load());
+        call
     }
 
     /// This call, to be counted as running from its `begin` when the mode `m` asks
@@ -84,6 +105,14 @@ impl Call {
             self.run = RUN_WANTED;
         }
         self
+    }
+
+    /// Takes the hooks (trace, NVTX) that mode `m` asks of a measured call.
+    #[inline(always)]
+    pub(crate) fn hook(&mut self, m: u8) {
+        if self.comp.is_some() {
+            self.hooks = mode::hooks(m);
+        }
     }
 
     #[inline(always)]
@@ -128,7 +157,51 @@ impl Call {
             if let Some(t) = &self.turn {
                 self.turn_slot = t.begin_call(c.id, self.start);
             }
+            #[cfg(feature = "nvtx")]
+            if self.hooks != 0 {
+                self.range = hooks::began(self.hooks, c.id);
+            }
         }
+    }
+
+    /// The call's NVTX range (0: none).
+    #[inline(always)]
+    fn range(&self) -> hooks::RangeId {
+        #[cfg(feature = "nvtx")]
+        return self.range;
+        #[cfg(not(feature = "nvtx"))]
+        0
+    }
+
+    /// Leaves the call's trace event and closes its NVTX range, as its hooks ask.
+    #[cold]
+    fn hooks_ended(&self, comp: u32, end: u64, outcome: u8, turn: Option<&TurnRef>) {
+        hooks::ended(
+            self.hooks,
+            self.range(),
+            Ended {
+                kind: EventKind::Call,
+                comp,
+                start: self.start,
+                end,
+                first: 0,
+                items: 0,
+                outcome,
+                turn: turn.map_or((0, 0), TurnRef::trace_ids),
+            },
+        );
+    }
+
+    /// The id of the turn this call belongs to (for its span). Signed: OpenTelemetry
+    /// attributes are 64-bit signed integers (`tracing-opentelemetry` would write a
+    /// `u64` as a string); turn ids never come near `i64::MAX`.
+    pub fn turn_id(&self) -> Option<i64> {
+        self.turn.as_ref().map(|t| t.id() as i64)
+    }
+
+    /// The session (conversation) id of the call's turn (for its span).
+    pub fn session_id(&self) -> Option<&str> {
+        self.turn.as_ref().and_then(|t| t.session_id())
     }
 
     #[inline(always)]
@@ -170,6 +243,14 @@ impl Call {
                     cell.sample(start, end, ns);
                 }
             });
+            if self.hooks != 0 {
+                let traced = match (outcome, cut) {
+                    (Outcome::Error, _) => traced::ERROR,
+                    (Outcome::Ok, true) => traced::CANCELLED,
+                    (Outcome::Ok, false) => traced::OK,
+                };
+                self.hooks_ended(c.id, end, traced, turn.as_ref());
+            }
             if let Some(t) = turn {
                 t.end_call(self.turn_slot, end);
                 t.add_stage(c.id, ns);
@@ -195,6 +276,8 @@ impl Call {
             turn: self.turn.take(),
             turn_slot: self.turn_slot,
             running: self.run == RUN_COUNTED,
+            hooks: self.hooks,
+            range: self.range(),
         })
     }
 }
@@ -217,6 +300,9 @@ pub(crate) struct StreamParts {
     pub(crate) turn_slot: u32,
     /// The running count the stream's end must close.
     pub(crate) running: bool,
+    /// The call's hooks and NVTX range, which the stream's end closes.
+    pub(crate) hooks: u8,
+    pub(crate) range: hooks::RangeId,
 }
 
 impl Drop for Call {
@@ -235,19 +321,22 @@ impl Call {
     #[inline(never)]
     fn dropped_unfinished(&mut self, c: &'static ComponentState) {
         self.restore_alloc();
-        let running = self.run == RUN_COUNTED;
-        let turn = self.turn.take();
-        let now = if running || turn.is_some() {
-            clock::now()
-        } else {
-            0
-        };
-        if let Some(t) = turn {
-            t.end_call(self.turn_slot, now);
-        }
         let panicking = std::thread::panicking();
+        let end = clock::now();
+        if self.hooks != 0 {
+            let traced = if panicking {
+                traced::ERROR
+            } else {
+                traced::CANCELLED
+            };
+            self.hooks_ended(c.id, end, traced, self.turn.as_ref());
+        }
+        if let Some(t) = self.turn.take() {
+            t.end_call(self.turn_slot, end);
+        }
+        let running = self.run == RUN_COUNTED;
         with_cell(c.id, |cell| {
-            count_ended(cell, running, now);
+            count_ended(cell, running, end);
             if panicking {
                 cell.errors.add(1)
             } else {
@@ -259,20 +348,25 @@ impl Call {
 
 /// The measured path of a sync `#[profile]` call: span, clock, body, outcome. Out of
 /// line so that a call profiling skips (off, filtered, sampled out) keeps the bare
-/// function's frame and costs the mode check alone.
+/// function's frame and costs the mode check alone. `outcome` gives how the call
+/// ended and, for an error, the error's type (for the span).
 #[inline(never)]
 pub fn measure_sync<R>(
     mut call: Call,
-    span: impl FnOnce() -> tracing::Span,
+    span: impl FnOnce(&Call) -> tracing::Span,
     body: impl FnOnce() -> R,
-    outcome: impl FnOnce(&R) -> Outcome,
+    outcome: impl FnOnce(&R) -> (Outcome, &'static str),
 ) -> R {
-    let span = span();
+    let span = span(&call);
+    let unwind = OnUnwind(&span);
     let enter = span.enter();
     call.begin();
     let out = body();
     drop(enter);
-    call.finish(outcome(&out));
+    std::mem::forget(unwind);
+    let (outcome, error_type) = outcome(&out);
+    call.finish(outcome);
+    spans::ended(&span, outcome.error(error_type));
     out
 }
 
@@ -284,6 +378,8 @@ pub struct OutcomeOf<'a, T: ?Sized>(pub &'a T);
 pub trait ResultOutcome {
     /// `Err` is an error.
     fn outcome(&self) -> Outcome;
+    /// The error's type name (the span's `error.type`).
+    fn error_type(&self) -> &'static str;
 }
 impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
     #[inline(always)]
@@ -294,16 +390,26 @@ impl<T, E> ResultOutcome for OutcomeOf<'_, Result<T, E>> {
             Outcome::Ok
         }
     }
+    #[inline(always)]
+    fn error_type(&self) -> &'static str {
+        std::any::type_name::<E>()
+    }
 }
 
 /// Any other return value is a success.
 pub trait AnyOutcome {
     /// Always a success.
     fn outcome(&self) -> Outcome;
+    /// Never an error: empty.
+    fn error_type(&self) -> &'static str;
 }
 impl<T: ?Sized> AnyOutcome for &OutcomeOf<'_, T> {
     #[inline(always)]
     fn outcome(&self) -> Outcome {
         Outcome::Ok
+    }
+    #[inline(always)]
+    fn error_type(&self) -> &'static str {
+        ""
     }
 }

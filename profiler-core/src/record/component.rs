@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
-const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 64;
 /// How many distinct components one process can hold.
 pub(crate) const MAX_COMPONENTS: usize = CHUNK * CHUNK;
 
@@ -173,6 +173,12 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
 pub(crate) fn lookup(name: &str) -> Option<u32> {
     let clean = printable(name, MAX_COMPONENT_NAME_CHARS);
     registry().by_name.get(clean.as_ref()).copied()
+}
+
+/// The name of component `id`, if registered.
+#[cfg(feature = "nvtx")]
+pub(crate) fn name(id: u32) -> Option<String> {
+    registry().metas.get(id as usize).map(|m| m.name.clone())
 }
 
 /// Metadata of every registered component, in registration order (index = id).

@@ -7,8 +7,10 @@
 //! (lazily filled arrays), `histogram` (single-writer HDR buckets), `mode` (the global
 //! switch), `probe` (memory reads), `component` (the registry), `settings` (the
 //! configuration in force), `shard` (per-thread cells), `alloc`, `site`, `waterfall`
-//! (a turn's critical path), `turn_log` (what ended turns leave), `turn`,
-//! `conversation`, `call`, `future`, `stream`.
+//! (a turn's critical path), `turn_log` (what ended turns leave), `trace` (the
+//! bounded ring of timeline events), `nvtx` (ranges for Nsight Systems), `span` (what
+//! spans say beyond their fields), `hooks` (trace events and NVTX ranges of a call),
+//! `turn`, `conversation`, `call`, `future`, `stream`.
 
 pub(crate) mod alloc;
 pub(crate) mod call;
@@ -18,13 +20,18 @@ pub(crate) mod context;
 pub(crate) mod conversation;
 pub(crate) mod future;
 pub(crate) mod histogram;
+pub(crate) mod hooks;
 pub(crate) mod mode;
+#[cfg(feature = "nvtx")]
+pub(crate) mod nvtx;
 pub(crate) mod probe;
 pub(crate) mod settings;
 pub(crate) mod shard;
 pub(crate) mod site;
 pub(crate) mod slots;
+pub(crate) mod span;
 pub(crate) mod stream;
+pub(crate) mod trace;
 pub(crate) mod turn;
 pub(crate) mod turn_log;
 pub(crate) mod waterfall;
@@ -42,5 +49,7 @@ pub use call::{measure_sync, AnyOutcome, Call, Outcome, OutcomeOf, ResultOutcome
 pub use future::InCall;
 #[doc(hidden)]
 pub use site::Site;
+#[doc(hidden)]
+pub use span::SpanEnd;
 #[doc(hidden)]
 pub use stream::FirstItem;

@@ -17,8 +17,14 @@ const ALLOC: u8 = 0x10;
 const RUNNING: u8 = 0x20;
 /// On, with running counts (a session's samplers run).
 pub(crate) const ON_RUNNING: u8 = ON | RUNNING;
+/// Set beside the mode while the `trace` format is asked for: calls then leave the
+/// `ON` fast path and are marked traced (see `trace`).
+const TRACE: u8 = 0x40;
+/// Set beside the mode while NVTX ranges go to a tool (the `nvtx` feature, with an
+/// NVTX injection library named in the environment): calls then open ranges.
+const NVTX: u8 = 0x80;
 /// Flags kept across `apply`, never part of the on/off/sampled state.
-const FLAGS: u8 = ALLOC | RUNNING;
+const FLAGS: u8 = ALLOC | RUNNING | TRACE | NVTX;
 
 static MODE: AtomicU8 = AtomicU8::new(UNINIT);
 /// A call is kept when a 32-bit random number is below this.
@@ -83,6 +89,28 @@ pub(crate) fn running_counts_release() {
     if *n == 0 {
         MODE.fetch_and(!RUNNING, Relaxed);
     }
+}
+
+/// What a call admitted under mode `m` does besides measuring: `hook::TRACE`,
+/// `hook::NVTX` (0: nothing; the plain `ON` mode carries none).
+#[inline(always)]
+pub(crate) fn hooks(m: u8) -> u8 {
+    m & (TRACE | NVTX)
+}
+
+/// The bits [`hooks`] returns.
+pub(crate) mod hook {
+    /// The call leaves an event in the trace ring.
+    pub(crate) const TRACE: u8 = super::TRACE;
+    /// The call opens an NVTX range.
+    #[cfg(feature = "nvtx")]
+    pub(crate) const NVTX: u8 = super::NVTX;
+}
+
+/// Sets or clears the `trace` and `nvtx` flags (from the configuration in force).
+pub(crate) fn set_hooks(trace: bool, nvtx: bool) {
+    let on = if trace { TRACE } else { 0 } | if nvtx { NVTX } else { 0 };
+    let _ = MODE.fetch_update(Relaxed, Relaxed, |m| Some(m & !(TRACE | NVTX) | on));
 }
 
 thread_local! {

@@ -38,6 +38,20 @@ pub fn set_active(cfg: Config) {
 
 fn apply(cfg: &Config) {
     mode::apply(cfg.enabled, cfg.sample_rate);
+    let trace = cfg.enabled && cfg.formats.trace;
+    if trace {
+        super::trace::start(cfg.trace_max_events);
+    }
+    mode::set_hooks(trace, nvtx_tool());
+}
+
+/// Whether NVTX ranges have somewhere to go: the `nvtx` feature, and a tool's NVTX
+/// injection library named in the environment (Nsight Systems sets it).
+fn nvtx_tool() -> bool {
+    #[cfg(feature = "nvtx")]
+    return super::nvtx::tool_present();
+    #[cfg(not(feature = "nvtx"))]
+    false
 }
 
 /// Decides for a call when the mode is neither plainly on nor off (not read yet,

@@ -2,7 +2,7 @@
 //! state after the first call, so a call reads one pointer to find its component.
 
 use super::component::{self, ComponentState, Registration};
-use crate::model::{Kind, Source};
+use crate::model::{family, Family, Kind, Source};
 use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 const UNRESOLVED: u8 = 0;
@@ -19,6 +19,9 @@ pub struct Site {
     labels: &'static [(&'static str, &'static str)],
     state: AtomicPtr<ComponentState>,
     resolution: AtomicU8,
+    /// `gen_ai.operation.name` of its spans, once decided: 0 not yet, 1 none, 2
+    /// `chat`, 3 the `operation` label.
+    genai: AtomicU8,
 }
 
 impl Site {
@@ -40,6 +43,37 @@ impl Site {
             labels,
             state: AtomicPtr::new(std::ptr::null_mut()),
             resolution: AtomicU8::new(UNRESOLVED),
+            genai: AtomicU8::new(0),
+        }
+    }
+
+    /// The value of label `key`, if the attribute gave one.
+    pub fn label(&self, key: &str) -> Option<&'static str> {
+        self.labels.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// `gen_ai.operation.name` of this function's spans: its `operation` label, else
+    /// `chat` for a language-model component (the metrics' GenAI series say the same),
+    /// else none. Read only when a span is built.
+    pub fn genai_operation(&self) -> Option<&'static str> {
+        let decided = match self.genai.load(Ordering::Relaxed) {
+            0 => {
+                let d = if self.label("operation").is_some() {
+                    3
+                } else if family(self.component) == Family::Llm {
+                    2
+                } else {
+                    1
+                };
+                self.genai.store(d, Ordering::Relaxed);
+                d
+            }
+            d => d,
+        };
+        match decided {
+            3 => self.label("operation"),
+            2 => Some("chat"),
+            _ => None,
         }
     }
 

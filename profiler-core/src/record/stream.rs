@@ -13,9 +13,11 @@
 use super::call::{count_ended, Call, StreamParts};
 use super::component::ComponentState;
 use super::context::swap_alloc_component;
+use super::hooks::{self, Ended, RangeId};
 use super::shard::with_cell;
+use super::trace::{outcome as traced, EventKind};
 use super::turn::TurnRef;
-use super::{clock, mode};
+use super::{clock, mode, span as spans};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 use std::pin::Pin;
@@ -40,6 +42,11 @@ struct Measure {
     in_poll: bool,
     /// The running count the stream's end closes (see `Call`).
     running: bool,
+    /// Raw time of the first item (0: none yet).
+    first_at: u64,
+    /// The call's hooks (trace, NVTX) and its NVTX range, closed at the stream's end.
+    hooks: u8,
+    range: RangeId,
 }
 
 pin_project! {
@@ -57,7 +64,23 @@ pin_project! {
             if let Some(mut m) = this.measure.take() {
                 if !m.ended {
                     let failed = m.in_poll || std::thread::panicking();
-                    let now = if m.running { clock::now() } else { 0 };
+                    let now = if m.running || m.hooks != 0 {
+                        clock::now()
+                    } else {
+                        0
+                    };
+                    if m.hooks != 0 {
+                        let outcome = if failed { traced::ERROR } else { traced::CANCELLED };
+                        stream_ended(&m, now, outcome);
+                    }
+                    if !this.span.is_disabled() {
+                        let (outcome, error) = if failed {
+                            ("error", Some("panic"))
+                        } else {
+                            ("cancelled", None)
+                        };
+                        spans::record(this.span, outcome, error);
+                    }
                     with_cell(m.comp.id, |cell| {
                         count_ended(cell, m.running, now);
                         if failed {
@@ -94,6 +117,9 @@ impl<S> FirstItem<S> {
             ended: false,
             in_poll: false,
             running: p.running,
+            first_at: 0,
+            hooks: p.hooks,
+            range: p.range,
         });
         FirstItem {
             inner,
@@ -126,9 +152,20 @@ impl<S: Stream> Stream for FirstItem<S> {
                 m.items += 1;
                 if m.items == 1 {
                     first_item(m);
+                    if !this.span.is_disabled() {
+                        spans::first_item(
+                            this.span,
+                            clock::nanos_between(m.start, m.first_at) as f64 / 1e6,
+                        );
+                    }
                 }
             }
-            Poll::Ready(None) => end(m),
+            Poll::Ready(None) => {
+                let cut = end(m);
+                if !this.span.is_disabled() {
+                    spans::record(this.span, if cut { "cancelled" } else { "ok" }, None);
+                }
+            }
             Poll::Pending => {}
         }
         polled
@@ -149,9 +186,29 @@ fn close_in_turn(t: &TurnRef, slot: u32, response: bool) {
     }
 }
 
+/// Leaves the stream's trace event and closes its NVTX range (`hooks`).
+#[cold]
+fn stream_ended(m: &Measure, end: u64, outcome: u8) {
+    hooks::ended(
+        m.hooks,
+        m.range,
+        Ended {
+            kind: EventKind::Stream,
+            comp: m.comp.id,
+            start: m.start,
+            end,
+            first: m.first_at,
+            items: m.items,
+            outcome,
+            turn: m.turn.as_ref().map_or((0, 0), TurnRef::trace_ids),
+        },
+    );
+}
+
 #[cold]
 fn first_item(m: &mut Measure) {
     let now = clock::now();
+    m.first_at = now.max(1);
     let ns = clock::nanos_between(m.start, now);
     let (comp, start) = (m.comp, m.start);
     if let Some(t) = &m.turn {
@@ -178,8 +235,10 @@ fn first_item(m: &mut Measure) {
     }
 }
 
+/// The stream ended: records it; `true` when it ended cut by its turn's interruption
+/// (a cancelled stream).
 #[cold]
-fn end(m: &mut Measure) {
+fn end(m: &mut Measure) -> bool {
     m.ended = true;
     let now = clock::now();
     let ns = clock::nanos_between(m.start, now);
@@ -190,6 +249,14 @@ fn end(m: &mut Measure) {
     let (comp, items, warmup, running) = (m.comp, m.items, m.warmup, m.running);
     // Ended after its turn was interrupted: a cancelled stream, no whole-stream sample.
     let cut = m.turn.as_ref().is_some_and(|t| t.interrupted_by(now));
+    if m.hooks != 0 {
+        let outcome = if cut || m.cut {
+            traced::CANCELLED
+        } else {
+            traced::OK
+        };
+        stream_ended(m, now, outcome);
+    }
     let unrecorded = m.cut || warmup;
     with_cell(comp.id, |cell| {
         count_ended(cell, running, now);
@@ -212,4 +279,5 @@ fn end(m: &mut Measure) {
         }
         t.add_stage(m.comp.id, ns);
     }
+    cut || m.cut
 }

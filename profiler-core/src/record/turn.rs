@@ -16,10 +16,13 @@
 
 use super::component::{self, ComponentState, Registration};
 use super::context::{uncharged, CONTEXT};
+use super::hooks::RangeId;
+use super::mode::hook;
 use super::shard::with_cell;
+use super::trace::{self, outcome as traced, Event, EventKind};
 use super::turn_log::{self, OpenSession, TurnEnd};
 use super::waterfall::{critical_path, Interval};
-use super::{clock, mode, settings};
+use super::{clock, mode, settings, span as spans};
 use crate::model::{Kind, Source, TurnOutcome};
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -134,6 +137,24 @@ impl TurnRef {
 
     pub(crate) fn add_stage(&self, id: u32, ns: u64) {
         self.0.add_stage(id, ns);
+    }
+
+    /// The turn's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// The id of the session the turn belongs to, if any.
+    pub(crate) fn session_id(&self) -> Option<&str> {
+        self.0.session.as_ref().map(|s| &*s.id)
+    }
+
+    /// The turn's id and its session's trace key (0: none), for trace events.
+    pub(crate) fn trace_ids(&self) -> (u64, u32) {
+        (
+            self.0.id,
+            self.0.session.as_ref().map_or(0, |s| s.trace_key),
+        )
     }
 
     /// A call of component `comp` began at raw time `start`: its interval slot, or
@@ -298,6 +319,14 @@ pub(crate) fn turns_recorded() -> bool {
 pub struct Turn {
     state: Option<Arc<TurnState>>,
     comp: Option<&'static ComponentState>,
+    /// The turn's `tracing` span (disabled unless a subscriber wants it): entered by
+    /// `enter` and `scope`, so the spans of its stage calls, on whichever thread, are
+    /// its children.
+    span: tracing::Span,
+    /// What the turn does besides measuring (`mode::hook` bits).
+    hooks: u8,
+    /// Its NVTX range (0: none).
+    range: RangeId,
 }
 
 impl Turn {
@@ -316,6 +345,9 @@ impl Turn {
         const OFF: Turn = Turn {
             state: None,
             comp: None,
+            span: tracing::Span::none(),
+            hooks: 0,
+            range: 0,
         };
         let m = mode::load();
         if m != mode::ON && !settings::admit_slow(m) {
@@ -325,8 +357,11 @@ impl Turn {
         let Some(comp) = comp else {
             return OFF;
         };
+        let id = NEXT_TURN.fetch_add(1, Relaxed);
+        let span = spans::turn(id, session.as_ref().map(|s| &*s.id));
+        let hooks = mode::hooks(mode::load());
         let state = TurnState {
-            id: NEXT_TURN.fetch_add(1, Relaxed),
+            id,
             start: clock::now(),
             response: AtomicU32::new(component::lookup(response).unwrap_or(u32::MAX)),
             response_name: response.to_string(),
@@ -341,9 +376,20 @@ impl Turn {
                 ..Inner::default()
             }),
         };
+        #[cfg(feature = "nvtx")]
+        let range = if hooks & hook::NVTX != 0 {
+            super::nvtx::start(comp.id, id)
+        } else {
+            0
+        };
+        #[cfg(not(feature = "nvtx"))]
+        let range = 0;
         Turn {
             state: Some(Arc::new(state)),
             comp: Some(comp),
+            span,
+            hooks,
+            range,
         }
     }
 
@@ -379,7 +425,10 @@ impl Turn {
     /// Makes this turn current on this thread until the guard drops.
     pub fn enter(&self) -> TurnScope<'_> {
         let prev = self.set_current();
-        TurnScope { _turn: self, prev }
+        TurnScope {
+            _entered: self.span.enter(),
+            prev,
+        }
     }
 
     /// Makes this turn current while `fut` is polled (on whichever thread polls it).
@@ -387,7 +436,14 @@ impl Turn {
         InTurn {
             inner: fut,
             state: self.state.clone(),
+            span: self.span.clone(),
         }
+    }
+
+    /// The turn's `tracing` span (disabled when no subscriber wanted it), e.g. to
+    /// make it the parent of work the turn's scope does not cover.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     fn set_current(&self) -> *const TurnState {
@@ -404,12 +460,12 @@ impl Drop for Turn {
             return;
         };
         // What the turn's end allocates is the profiler's, whatever call it ends in.
-        uncharged(|| end_turn(&state, comp));
+        uncharged(|| end_turn(&state, comp, self));
     }
 }
 
 #[cold]
-fn end_turn(state: &TurnState, comp: &'static ComponentState) {
+fn end_turn(state: &TurnState, comp: &'static ComponentState, turn: &Turn) {
     let end = clock::now();
     let total = clock::nanos_between(state.start, end);
     let mark = state.interrupted_at.load(Relaxed);
@@ -468,6 +524,12 @@ fn end_turn(state: &TurnState, comp: &'static ComponentState) {
         inner.ended = Some(counted);
         (std::mem::take(&mut inner.intervals), inner.interruption_ns)
     };
+    if !turn.span.is_disabled() {
+        spans::turn_ended(&turn.span, outcome, e2e, interruption_ns);
+    }
+    if turn.hooks != 0 {
+        turn_hooks(state, comp, turn, end, outcome);
+    }
     if !counted {
         return;
     }
@@ -483,9 +545,44 @@ fn end_turn(state: &TurnState, comp: &'static ComponentState) {
     });
 }
 
+/// What a turn leaves besides its figures: its trace event and the end of its NVTX
+/// range.
+#[cold]
+fn turn_hooks(
+    state: &TurnState,
+    comp: &'static ComponentState,
+    turn: &Turn,
+    end: u64,
+    outcome: TurnOutcome,
+) {
+    #[cfg(feature = "nvtx")]
+    if turn.hooks & hook::NVTX != 0 {
+        super::nvtx::end(turn.range);
+    }
+    #[cfg(not(feature = "nvtx"))]
+    let _ = turn.range;
+    if turn.hooks & hook::TRACE != 0 {
+        let index = TurnOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or(0);
+        trace::record(Event {
+            kind: EventKind::Turn,
+            outcome: traced::TURN_OUTCOME + index as u8,
+            comp: comp.id,
+            start: state.start,
+            end,
+            first: state.first_response.load(Relaxed),
+            aux: state.interrupted_at.load(Relaxed),
+            turn: state.id,
+            session: state.session.as_ref().map_or(0, |s| s.trace_key),
+        });
+    }
+}
+
 /// Guard of [`Turn::enter`]: restores the previous current turn when dropped.
 pub struct TurnScope<'a> {
-    _turn: &'a Turn,
+    _entered: tracing::span::Entered<'a>,
     prev: *const TurnState,
 }
 
@@ -501,6 +598,7 @@ pin_project! {
         #[pin]
         inner: F,
         state: Option<Arc<TurnState>>,
+        span: tracing::Span,
     }
 }
 
@@ -508,6 +606,7 @@ impl<F: Future> Future for InTurn<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let _entered = this.span.enter();
         let prev = swap_current(this.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr));
         let out = this.inner.poll(cx);
         swap_current(prev);

@@ -114,6 +114,8 @@ pub(crate) struct OpenSession {
     pub(crate) id: Arc<str>,
     /// Its row in the log (`None`: past the bound on tracked sessions).
     pub(crate) slot: Option<u32>,
+    /// Its key in trace events (0: tracing off when it opened).
+    pub(crate) trace_key: u32,
 }
 
 impl OpenSession {
@@ -121,6 +123,7 @@ impl OpenSession {
     pub(crate) fn open(id: Arc<str>) -> OpenSession {
         OpenSession {
             slot: open_session(id.clone(), clock::now()),
+            trace_key: super::trace::session_key(&id),
             id,
         }
     }

@@ -3,7 +3,8 @@
 //!
 //! Every output is a [`Reporter`]; the session walks the ones the configuration asks
 //! for ([`reporters`]), so a new output (a trace file, say) is one more reporter here,
-//! and the session does not change: `html` is one (`report_<ts>.html`).
+//! and the session does not change: `html` is one (`report_<ts>.html`), `trace` another
+//! (`trace_<ts>.json`, a Chrome/Perfetto timeline).
 
 #[cfg(feature = "charts")]
 #[cfg_attr(docsrs, doc(cfg(feature = "charts")))]
@@ -14,6 +15,7 @@ pub mod files;
 pub mod html;
 pub mod json;
 pub(crate) mod style;
+pub mod trace;
 
 use crate::config::Config;
 use crate::model::Report;
@@ -113,7 +115,7 @@ pub struct Output<'a> {
 
 /// One output of a report.
 pub trait Reporter: Send + Sync {
-    /// Its name, as in `PROFILER_FORMATS` (`json`, `console`, `charts`, `html`).
+    /// Its name, as in `PROFILER_FORMATS` (`json`, `console`, `charts`, `html`, `trace`).
     fn name(&self) -> &'static str;
 
     /// Whether it writes files into the output directory (the console does not).
@@ -139,6 +141,9 @@ pub fn reporters(cfg: &Config) -> Vec<Box<dyn Reporter>> {
     }
     if cfg.formats.html {
         out.push(Box::new(html::HtmlReporter));
+    }
+    if cfg.formats.trace {
+        out.push(Box::new(trace::TraceReporter));
     }
     if cfg.formats.console {
         out.push(Box::new(console::ConsoleReporter));

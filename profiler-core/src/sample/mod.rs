@@ -10,9 +10,10 @@ pub(crate) mod timeline;
 
 use crate::aggregate::{MemoryTotals, Snapshot};
 use crate::config::Config;
-use crate::model::{ComponentGpu, GpuReport, MemoryReport};
-use crate::record::{alloc, component};
+use crate::model::{ComponentGpu, GpuReport, MemoryReport, TraceLog};
+use crate::record::{alloc, clock, component};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the samplers add to a report.
@@ -31,18 +32,23 @@ pub struct Extras {
     pub component_memory: BTreeMap<String, MemoryTotals>,
     /// GPU figures while each component ran, by component name.
     pub component_gpu: BTreeMap<String, ComponentGpu>,
+    /// The timeline of the latest calls, streams and turns (the `trace` format).
+    pub trace: Option<Arc<TraceLog>>,
 }
 
 /// Every background sampler of a session.
 pub struct Samplers {
     memory: memory::MemorySampler,
     gpu: gpu::GpuSampler,
+    /// Raw clock read when they started: their timelines' `t_sec` 0.
+    started: u64,
 }
 
 impl Samplers {
     /// Starts the samplers `cfg` asks for.
     pub fn start(cfg: &Config) -> Samplers {
         Samplers {
+            started: clock::now(),
             memory: memory::MemorySampler::start(
                 Duration::from_millis(cfg.memory_interval_ms),
                 cfg.memory_overhead_pct,
@@ -50,6 +56,11 @@ impl Samplers {
             ),
             gpu: gpu::GpuSampler::from_config(cfg),
         }
+    }
+
+    /// The raw clock read when the samplers started (their timelines' `t_sec` 0).
+    pub(crate) fn started(&self) -> u64 {
+        self.started
     }
 
     /// What the samplers add to a report of `snap` (GPUs are sampled once more first,
@@ -78,6 +89,7 @@ impl Samplers {
             component_gpu: self.gpu.component_gpu(),
             allocations,
             component_memory,
+            trace: None,
         }
     }
 }

@@ -54,7 +54,12 @@ pub fn serial() -> MutexGuard<'static, ()> {
 /// One sync call of `site` lasting `ns`, ending in `outcome`.
 pub fn call(site: &'static profiler_core::__private::Site, ns: u64, outcome: Outcome) {
     let c = Call::prepare(site);
-    measure_sync(c, tracing::Span::none, || mock().increment(ns), |_| outcome);
+    measure_sync(
+        c,
+        |_| tracing::Span::none(),
+        || mock().increment(ns),
+        |_| (outcome, ""),
+    );
 }
 
 /// A stream of `items` items, the first `first_ns` after its call, the others `gap_ns`

@@ -161,6 +161,7 @@ pub(crate) fn interview_report(lang: Lang) -> Report {
             warmup: 0,
             merged_from: 1,
         },
+        trace: None,
     };
     crate::analyse::assess(&mut report);
     report

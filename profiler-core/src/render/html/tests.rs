@@ -81,6 +81,7 @@ fn report(components: Vec<(&str, ComponentReport)>) -> Report {
             warmup: 0,
             merged_from: 1,
         },
+        trace: None,
     }
 }
 
