@@ -115,7 +115,9 @@ fn guard_drop_writes_json_with_the_seed_field_paths() {
         .unwrap()
         .as_f64()
         .unwrap();
-    assert!((2.0..50.0).contains(&p95), "{p95}");
+    // Milliseconds: the body busy-waits 2 ms; a loaded machine may take its core
+    // away for a while, but a unit slip (us, ns) would be a thousand times off.
+    assert!((2.0..1000.0).contains(&p95), "{p95}");
     assert!(
         stdout.contains("【stt】") && stdout.contains("P95"),
         "console report on stdout:\n{stdout}"

@@ -150,16 +150,20 @@ impl Call {
     #[inline(always)]
     pub fn begin_detached(&mut self) {
         if let Some(c) = self.comp {
-            self.start = clock::now();
-            if self.run == RUN_WANTED {
-                self.count_begun(c.id);
-            }
+            // What the call does besides measuring comes before its clock starts, so
+            // its latency holds its body alone: its interval in its turn (taken under
+            // the turn's lock, which another stage of the turn may hold) and its NVTX
+            // range.
             if let Some(t) = &self.turn {
-                self.turn_slot = t.begin_call(c.id, self.start);
+                self.turn_slot = t.begin_call(c.id, clock::now());
             }
             #[cfg(feature = "nvtx")]
             if self.hooks != 0 {
                 self.range = hooks::began(self.hooks, c.id);
+            }
+            self.start = clock::now();
+            if self.run == RUN_WANTED {
+                self.count_begun(c.id);
             }
         }
     }
@@ -211,6 +215,12 @@ impl Call {
             Some(()) => RUN_COUNTED,
             None => 0,
         };
+    }
+
+    /// The raw time its clock started (0: not begun).
+    #[cfg(test)]
+    pub(crate) fn started_at(&self) -> u64 {
+        self.start
     }
 
     /// Component id + 1, 0 when inactive (for allocation context).

@@ -3,7 +3,7 @@
 //! held across an `.await` or left behind on a thread the task moved away from.
 
 use super::call::Call;
-use super::context::swap_alloc_component;
+use super::context::ChargeTo;
 use super::mode;
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -41,10 +41,8 @@ impl<F: Future> Future for InCall<F> {
         let this = self.project();
         let _enter = this.span.enter();
         if *this.slot != 0 && mode::alloc_counting() {
-            let prev = swap_alloc_component(*this.slot);
-            let out = this.inner.poll(cx);
-            swap_alloc_component(prev);
-            out
+            let _charge = ChargeTo::new(*this.slot);
+            this.inner.poll(cx)
         } else {
             this.inner.poll(cx)
         }

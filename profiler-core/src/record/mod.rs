@@ -1,7 +1,10 @@
 //! The hot path: clock, thread-local shards, the call guard, the stream and future
 //! wrappers, turns, the counting allocator. A call reads one atomic when profiling is
 //! off; when on, two clock reads, a thread-local lookup and a histogram bucket bump,
-//! with no lock and no allocation.
+//! with no lock and no allocation. While a session's samplers run it also counts
+//! itself running (a few thread-local stores); inside a turn it takes that turn's lock
+//! to leave its interval, before its clock starts and after it stops. No call reads
+//! memory: `probe` is read by the samplers, off every call's path.
 //!
 //! Files, leaves first: `clock`, `context` (what this thread is inside of), `slots`
 //! (lazily filled arrays), `histogram` (single-writer HDR buckets), `mode` (the global

@@ -12,7 +12,7 @@
 
 use super::call::{count_ended, Call, StreamParts};
 use super::component::ComponentState;
-use super::context::swap_alloc_component;
+use super::context::ChargeTo;
 use super::hooks::{self, Ended, RangeId};
 use super::shard::with_cell;
 use super::trace::{outcome as traced, EventKind};
@@ -140,13 +140,11 @@ impl<S: Stream> Stream for FirstItem<S> {
             return this.inner.poll_next(cx);
         };
         let _enter = this.span.enter();
-        let restore = mode::alloc_counting().then(|| swap_alloc_component(m.comp.id + 1));
+        let charge = mode::alloc_counting().then(|| ChargeTo::new(m.comp.id + 1));
         m.in_poll = true;
         let polled = this.inner.poll_next(cx);
         m.in_poll = false;
-        if let Some(prev) = restore {
-            swap_alloc_component(prev);
-        }
+        drop(charge);
         match &polled {
             Poll::Ready(Some(_)) => {
                 m.items += 1;

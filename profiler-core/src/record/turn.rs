@@ -127,8 +127,8 @@ impl TurnRef {
 
     #[cold]
     fn from_ptr(p: *const TurnState) -> TurnRef {
-        // SAFETY: the context only holds a pointer while a `TurnScope`/`InTurn` borrows a
-        // live `Turn`, whose `Arc` keeps the state alive; we take a new strong count.
+        // SAFETY: a non-null pointer in the context is a strong count the context owns
+        // (see `swap_current`), so the state is alive; we take a new strong count.
         unsafe {
             Arc::increment_strong_count(p);
             TurnRef(Arc::from_raw(p))
@@ -271,11 +271,29 @@ impl TurnRef {
     }
 }
 
-/// Makes `p` this thread's current turn; returns the previous one.
-fn swap_current(p: *const TurnState) -> *const TurnState {
-    CONTEXT
-        .try_with(|c| c.turn.replace(p.cast()).cast())
-        .unwrap_or(std::ptr::null())
+/// Makes `turn` this thread's current turn and returns the previous one: the
+/// thread's context owns a strong count of its turn, given back by whoever replaces
+/// it. A guard dropped out of order, forgotten or skipped by a panic can then leave a
+/// turn current longer than meant (or its count never released), never a dangling
+/// pointer.
+fn swap_current(turn: Option<Arc<TurnState>>) -> Option<Arc<TurnState>> {
+    let new = turn.map_or(std::ptr::null(), Arc::into_raw);
+    let old = CONTEXT
+        .try_with(|c| c.turn.replace(new.cast()).cast::<TurnState>())
+        // No context left on this thread: the count goes back to its owner.
+        .unwrap_or(new);
+    // SAFETY: a non-null pointer here came from `Arc::into_raw` above (now or when it
+    // was put in the context), and its count is handed over exactly once.
+    (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
+}
+
+/// Puts back the turn that was current before, when dropped (on unwinding too).
+struct Restore(Option<Arc<TurnState>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        drop(swap_current(self.0.take()));
+    }
 }
 
 fn turn_component() -> Option<&'static ComponentState> {
@@ -424,10 +442,10 @@ impl Turn {
 
     /// Makes this turn current on this thread until the guard drops.
     pub fn enter(&self) -> TurnScope<'_> {
-        let prev = self.set_current();
+        let prev = Restore(swap_current(self.state.clone()));
         TurnScope {
             _entered: self.span.enter(),
-            prev,
+            _prev: prev,
         }
     }
 
@@ -444,10 +462,6 @@ impl Turn {
     /// make it the parent of work the turn's scope does not cover.
     pub fn span(&self) -> &tracing::Span {
         &self.span
-    }
-
-    fn set_current(&self) -> *const TurnState {
-        swap_current(self.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr))
     }
 
     /// Ends the turn now (same as dropping it).
@@ -583,13 +597,7 @@ fn turn_hooks(
 /// Guard of [`Turn::enter`]: restores the previous current turn when dropped.
 pub struct TurnScope<'a> {
     _entered: tracing::span::Entered<'a>,
-    prev: *const TurnState,
-}
-
-impl Drop for TurnScope<'_> {
-    fn drop(&mut self) {
-        swap_current(self.prev);
-    }
+    _prev: Restore,
 }
 
 pin_project! {
@@ -607,9 +615,136 @@ impl<F: Future> Future for InTurn<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let prev = swap_current(this.state.as_ref().map_or(std::ptr::null(), Arc::as_ptr));
-        let out = this.inner.poll(cx);
-        swap_current(prev);
-        out
+        let _prev = Restore(swap_current(this.state.clone()));
+        this.inner.poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Weak;
+
+    /// The state of the turn current on this thread, without taking a count.
+    fn current_ptr() -> *const TurnState {
+        CONTEXT.with(|c| c.turn.get().cast())
+    }
+
+    /// A recorded turn and a weak handle on its state.
+    fn turn() -> (Turn, Weak<TurnState>) {
+        let t = Turn::with_response("turn-test-response");
+        let weak = Arc::downgrade(t.state.as_ref().expect("profiling is on in unit tests"));
+        (t, weak)
+    }
+
+    /// Whatever the context points at is alive (the invariant the guards keep).
+    fn assert_current_alive(weak: &Weak<TurnState>) {
+        let p = current_ptr();
+        if p == weak.as_ptr() {
+            assert!(weak.upgrade().is_some(), "the current turn was freed");
+        }
+    }
+
+    #[test]
+    fn scopes_dropped_out_of_order_leave_no_dangling_turn() {
+        let (first, weak_first) = turn();
+        let (second, _weak_second) = turn();
+        let scope_first = first.enter();
+        let scope_second = second.enter();
+        drop(scope_first);
+        drop(first);
+        // The second scope restores the first turn, already dropped by its owner.
+        drop(scope_second);
+        assert_eq!(current_ptr(), weak_first.as_ptr());
+        assert_current_alive(&weak_first);
+        // A call started now reads the current turn; its state is still there.
+        let r = TurnRef::current().expect("a current turn");
+        assert_eq!(r.id(), weak_first.upgrade().unwrap().id);
+        drop(r);
+        // Clearing the context releases the last count.
+        drop(swap_current(None));
+        assert!(weak_first.upgrade().is_none());
+        drop(second);
+    }
+
+    #[test]
+    fn a_call_waiting_for_its_turns_lock_starts_its_clock_after_it() {
+        let stage = component::register(
+            Registration {
+                name: "turn-test-stage",
+                kind: Kind::Latency,
+                source: Source::Profile,
+                target_ms: None,
+                warmup: None,
+                labels: &[],
+                function: "turn::tests",
+            },
+            &settings::active(),
+        )
+        .expect("registered");
+        let (t, _weak) = turn();
+        let state = t.state.clone().unwrap();
+        let (started, released) = std::thread::scope(|s| {
+            let held = state.inner();
+            let caller = s.spawn(|| {
+                let _in = t.enter();
+                let mut call = super::super::call::Call::for_component(Some(stage));
+                call.begin_detached();
+                let at = call.started_at();
+                call.finish(super::super::call::Outcome::Ok);
+                at
+            });
+            // Another stage of the turn holds its lock while this call begins.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let released = clock::now();
+            drop(held);
+            (caller.join().unwrap(), released)
+        });
+        assert!(
+            started >= released,
+            "the wait for the turn's lock is outside the call's latency"
+        );
+    }
+
+    #[test]
+    fn a_forgotten_scope_keeps_its_turn_alive_not_dangling() {
+        let (t, weak) = turn();
+        std::mem::forget(t.enter());
+        drop(t);
+        assert_eq!(current_ptr(), weak.as_ptr());
+        assert_current_alive(&weak);
+        drop(swap_current(None));
+        assert!(weak.upgrade().is_none());
+    }
+
+    #[test]
+    fn a_panicking_poll_restores_the_turn_before_it() {
+        struct Boom;
+        impl Future for Boom {
+            type Output = ();
+            fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                panic!("boom");
+            }
+        }
+        let (outer, weak_outer) = turn();
+        let (inner, weak_inner) = turn();
+        let _in_outer = outer.enter();
+        let mut fut = Box::pin(inner.scope(Boom));
+        let waker = std::task::Waker::noop();
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = fut.as_mut().poll(&mut Context::from_waker(waker));
+        }));
+        assert!(polled.is_err());
+        assert_eq!(
+            current_ptr(),
+            weak_outer.as_ptr(),
+            "the outer turn is current again"
+        );
+        drop(fut);
+        drop(inner);
+        assert!(
+            weak_inner.upgrade().is_none(),
+            "nothing holds the inner turn"
+        );
     }
 }
