@@ -73,6 +73,11 @@ struct Registry {
     /// Attribute warm-ups, kept so a later configuration keeps them.
     warmups: Vec<Option<u64>>,
     full_warned: bool,
+    /// How many warm-ups have begun (a component registered, or reconfigured, with
+    /// calls to skip). Changed under the lock, so `warm_up` reads it together with the
+    /// switches: a baseline taken before a warm-up began predates it, even when the
+    /// whole warm-up fell between two readings.
+    warm_ups_begun: u64,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -80,6 +85,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     metas: Vec::new(),
     warmups: Vec::new(),
     full_warned: false,
+    warm_ups_begun: 0,
 });
 static STATES: Slots<Slots<ComponentState, CHUNK>, CHUNK> = Slots::new();
 
@@ -145,13 +151,18 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
         return None;
     }
     let chunk = STATES.get_or_init(id / CHUNK, || Box::new(Slots::new()))?;
+    let enabled = cfg.component_enabled(name);
+    let warmup = warmup_for(cfg, reg.warmup);
     let st = chunk.get_or_init(id % CHUNK, || {
         Box::new(ComponentState {
             id: id as u32,
-            enabled: AtomicBool::new(cfg.component_enabled(name)),
-            warmup_left: AtomicU64::new(warmup_for(cfg, reg.warmup)),
+            enabled: AtomicBool::new(enabled),
+            warmup_left: AtomicU64::new(warmup),
         })
     })?;
+    if enabled && warmup > 0 {
+        r.warm_ups_begun += 1;
+    }
     r.by_name.insert(name.to_string(), id as u32);
     r.warmups.push(reg.warmup);
     r.metas.push(ComponentMeta {
@@ -188,14 +199,18 @@ pub(crate) fn metas() -> Vec<ComponentMeta> {
 
 /// Re-applies filter and warm-up of `cfg` to components registered before it.
 pub(crate) fn reconfigure(cfg: &Config) {
-    let r = registry();
+    let mut r = registry();
+    let mut begun = 0;
     for (id, meta) in r.metas.iter().enumerate() {
         if let Some(st) = state(id as u32) {
-            st.enabled.store(cfg.component_enabled(&meta.name), Relaxed);
-            st.warmup_left
-                .store(warmup_for(cfg, r.warmups[id]), Relaxed);
+            let enabled = cfg.component_enabled(&meta.name);
+            let warmup = warmup_for(cfg, r.warmups[id]);
+            st.enabled.store(enabled, Relaxed);
+            st.warmup_left.store(warmup, Relaxed);
+            begun += u64::from(enabled && warmup > 0);
         }
     }
+    r.warm_ups_begun += begun;
 }
 
 /// How many components are registered (ids are `0..count()`).
@@ -203,8 +218,58 @@ pub(crate) fn count() -> usize {
     registry().metas.len()
 }
 
-/// Whether every registered component is past its warm-up.
-pub(crate) fn all_warmed_up() -> bool {
-    let n = registry().metas.len();
-    (0..n as u32).all(|id| state(id).is_none_or(|s| s.warmup_left.load(Relaxed) == 0))
+/// Whether every enabled component is past its warm-up: `Some(n)`, with `n` the
+/// warm-ups begun so far, or `None` while one is warming up. `n` grows when a
+/// component starts a warm-up, so a baseline taken at a smaller `n` predates it: a
+/// program that calls `init` before its first profiled call (no component yet, so
+/// nothing warming up) gets its baseline moved past the warm-up that comes later,
+/// even when the sampler never read during it. A component without a warm-up begins
+/// none: what it keeps from its first call on counts. Disabled components record
+/// nothing, so their warm-up never ends and is not waited for.
+pub(crate) fn warm_up() -> Option<u64> {
+    let r = registry();
+    let warming = (0..r.metas.len() as u32)
+        .filter_map(state)
+        .any(|s| s.enabled.load(Relaxed) && s.warmup_left.load(Relaxed) > 0);
+    (!warming).then_some(r.warm_ups_begun)
+}
+
+/// How many warm-ups have begun so far (see `warm_up`).
+pub(crate) fn warm_ups_begun() -> u64 {
+    registry().warm_ups_begun
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration(name: &str, warmup: Option<u64>) -> Registration<'_> {
+        Registration {
+            name,
+            kind: Kind::Latency,
+            source: Source::Profile,
+            target_ms: None,
+            warmup,
+            labels: &[],
+            function: "tests",
+        }
+    }
+
+    #[test]
+    fn a_warm_up_counts_as_begun_and_a_disabled_component_is_not_waited_for() {
+        let cfg = Config {
+            components: ["component_warming"].map(String::from).into(),
+            ..Config::default()
+        };
+        let before = warm_ups_begun();
+        // Filtered out: it never records, so its warm-up would never end.
+        register(registration("component_filtered_out", Some(5)), &cfg).unwrap();
+        register(registration("component_no_warm_up", None), &cfg).unwrap();
+        assert_eq!(warm_ups_begun(), before);
+        let st = register(registration("component_warming", Some(2)), &cfg).unwrap();
+        assert_eq!(warm_ups_begun(), before + 1);
+        assert_eq!(warm_up(), None);
+        assert!(st.take_warmup() && st.take_warmup());
+        assert_eq!(warm_up(), Some(before + 1));
+    }
 }
