@@ -401,6 +401,47 @@ fn per_session_p95_stands_beside_the_pooled_p95() {
     assert!(c.ok, "{}\n{}", c.stdout, c.stderr);
 }
 
+#[test]
+#[ignore = "run in a child process by `a_session_id_cannot_forge_console_lines`"]
+fn child_forged_session_id() {
+    if !in_child() {
+        return;
+    }
+    mock_clock();
+    let _profiler = profiler::init();
+    let forged = Conversation::new("a\nFAKE LINE\x1b[31m");
+    // Kept as it will be shown: printable, the escapes written out.
+    assert_eq!(forged.id(), "a\\u{a}FAKE LINE\\u{1b}[31m");
+    let long = Conversation::new("x".repeat(10_000));
+    assert_eq!(long.id().chars().count(), 128);
+    quick_turn(&forged, 100);
+    quick_turn(&long, 100);
+    let r = profiler::report();
+    let ids: Vec<&str> = r
+        .sessions
+        .as_ref()
+        .unwrap()
+        .sessions
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert!(ids.contains(&forged.id()), "{ids:?}");
+    let text = profiler::render::console::render(&r);
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("FAKE LINE")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_session_id_cannot_forge_console_lines() {
+    let c = run_child("child_forged_session_id", &[("PROFILER_FORMATS", "none")]);
+    assert!(c.ok, "{}\n{}", c.stdout, c.stderr);
+}
+
 /// Turns of one input of the merge test: `part` 0 and 1 are the two processes,
 /// 2 is one process doing both.
 fn merge_input(part: u8) {

@@ -2,8 +2,8 @@
 //! target, then bottlenecks and recommendations. English or Korean. Every mark comes
 //! from a verdict in the report; nothing is judged here.
 //!
-//! Text from outside (component and GPU names, the timestamp, messages naming a
-//! component) is shown through `model::text::printable`: escapes and newlines written
+//! Text from outside (component, part and GPU names, session ids, the timestamp,
+//! notes and messages naming a component) is shown through `model::text::printable`: escapes and newlines written
 //! as `\u{1b}`, names cut to 64 characters, so a name cannot clear the screen, forge a
 //! line, or pad every row; a last pass escapes anything else but the line breaks.
 
@@ -637,7 +637,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
         let width = wf
             .parts
             .iter()
-            .map(|p| p.name.chars().count())
+            .map(|p| name(&p.name).chars().count())
             .max()
             .unwrap_or(0)
             .max(w.part.chars().count());
@@ -652,7 +652,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             let _ = writeln!(
                 o,
                 "      {:<width$}  {:>share_w$}  {:>9.2}  {:>9.2}",
-                p.name,
+                name(&p.name),
                 pct(p.share_pct),
                 p.per_turn.median,
                 p.per_turn.p95
@@ -710,7 +710,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             let parts: Vec<String> = r
                 .waterfall
                 .iter()
-                .map(|(n, ms)| format!("{n} {ms:.1}"))
+                .map(|(n, ms)| format!("{} {ms:.1}", name(n)))
                 .collect();
             let outcome = match r.outcome {
                 TurnOutcome::Responded => "",
@@ -722,7 +722,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
                 o,
                 "      #{:<4} {:<12} {:>9.2}ms{outcome}  {}",
                 r.id,
-                r.session.as_deref().unwrap_or("-"),
+                r.session.as_deref().map_or(Cow::Borrowed("-"), name),
                 r.e2e_ms.unwrap_or(0.0),
                 parts.join(" · ")
             );
@@ -755,7 +755,7 @@ fn sessions(o: &mut String, w: &Words, s: &SessionsReport, pooled: Option<&Compo
     for x in &s.sessions {
         line.push_str(&format!(
             " | {} {:.2}ms {} ({} {})",
-            x.id,
+            name(&x.id),
             x.e2e.p95,
             Mark::of(x.severity).symbol(),
             x.turns,
@@ -779,7 +779,7 @@ fn sessions(o: &mut String, w: &Words, s: &SessionsReport, pooled: Option<&Compo
         } else {
             "-"
         };
-        let _ = writeln!(o, "  • {label}: {mark} {}", b.note);
+        let _ = writeln!(o, "  • {label}: {mark} {}", text(&b.note));
     }
 }
 
