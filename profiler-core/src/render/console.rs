@@ -664,8 +664,8 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             w.total,
             pct(wf.shares_sum_pct)
         );
-        let exemplar = |label: &str, id: Option<u64>| {
-            let r = t.records.iter().find(|r| Some(r.id) == id)?;
+        let exemplar = |label: &str, mark: KeptAs| {
+            let r = t.marked_turn(mark)?;
             Some(format!(
                 "{label} #{} ({:.2}ms)",
                 r.id,
@@ -673,8 +673,8 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             ))
         };
         let marked: Vec<String> = [
-            exemplar(w.p50_turn, wf.p50_turn),
-            exemplar(w.p95_turn, wf.p95_turn),
+            exemplar(w.p50_turn, KeptAs::P50),
+            exemplar(w.p95_turn, KeptAs::P95),
         ]
         .into_iter()
         .flatten()
