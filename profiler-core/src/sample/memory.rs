@@ -289,29 +289,33 @@ impl MemorySampler {
         };
         let next = Arc::new(AtomicU64::new(first.as_nanos() as u64));
         let (t, n) = (track.clone(), next.clone());
-        // CPU time of this thread when its last tick ended.
-        let mut cpu_mark: Option<u64> = None;
-        let ticker = Ticker::start(
+        let ticker = Ticker::start_with(
             "profiler-memory",
             false,
             move || Duration::from_nanos(next.load(Relaxed)),
             move || {
-                let wall = Instant::now();
-                sample_into(&t, started, warm_up(), false);
-                // This tick's cost: the thread's CPU time since the last tick ended
-                // (the wake-up, the read and the bookkeeping), else the read's wall time.
-                let cpu = thread_cpu_ns();
-                let cost = match (cpu, cpu_mark) {
-                    (Some(now), Some(mark)) => now.saturating_sub(mark),
-                    _ => wall.elapsed().as_nanos() as u64,
-                };
-                cpu_mark = cpu;
-                let mut track = t.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(a) = track.attribution.as_mut() {
-                    a.cost(cost);
-                    n.store(a.next_interval().as_nanos() as u64, Relaxed);
+                // CPU time of this thread when its last tick ended, first marked as it
+                // starts: the first tick is costed like the others (its wake-up, read
+                // and bookkeeping), not by wall time, which a busy machine stretches.
+                let mut cpu_mark = thread_cpu_ns();
+                move || {
+                    let wall = Instant::now();
+                    sample_into(&t, started, warm_up(), false);
+                    // This tick's cost: the thread's CPU time since the last tick
+                    // ended, else the read's wall time.
+                    let cpu = thread_cpu_ns();
+                    let cost = match (cpu, cpu_mark) {
+                        (Some(now), Some(mark)) => now.saturating_sub(mark),
+                        _ => wall.elapsed().as_nanos() as u64,
+                    };
+                    cpu_mark = cpu;
+                    let mut track = t.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(a) = track.attribution.as_mut() {
+                        a.cost(cost);
+                        n.store(a.next_interval().as_nanos() as u64, Relaxed);
+                    }
+                    Flow::Continue
                 }
-                Flow::Continue
             },
         )
         .ok();
