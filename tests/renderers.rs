@@ -3,6 +3,8 @@
 //! target marked critical, a frame rate marked good at 12.5 FPS...) must come out
 //! exactly as written: every figure verbatim, every mark the report's own verdict.
 
+mod common;
+
 use profiler::model::*;
 use profiler::render::{console, json};
 
@@ -390,13 +392,7 @@ fn ids_part_names_and_notes_from_a_report_file_cannot_forge_console_lines() {
     s.sessions[0].id = forged.into();
     s.budgets[0].note = forged.into();
     let text = console::render(&r);
-    assert!(!text.contains('\x1b'), "{text}");
-    assert!(
-        !text
-            .lines()
-            .any(|l| l.trim_start().starts_with("FAKE LINE")),
-        "{text}"
-    );
+    common::assert_no_forged_line(&text, "FAKE LINE");
     // Each is shown, escaped, where it belongs.
     let shown = "a\\u{a}FAKE LINE\\u{1b}[31m";
     assert!(line_with(&text, "E2E P95").contains(shown), "{text}");

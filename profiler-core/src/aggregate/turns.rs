@@ -9,7 +9,7 @@
 //! counts its `session-N` and its turns from 1), so two inputs' `session-1` are two
 //! sessions.
 
-use super::totals::MergeError;
+use super::totals::{add, add_histogram, MergeError};
 use crate::model::histogram::new_histogram;
 use crate::model::{KeptAs, PartKind, TurnRecord};
 use crate::record::clock;
@@ -121,15 +121,6 @@ impl Default for TurnTotals {
             records: Vec::new(),
         }
     }
-}
-
-fn add(a: &mut u64, b: u64, what: &'static str) -> Result<(), MergeError> {
-    *a = a.checked_add(b).ok_or(MergeError::Overflow(what))?;
-    Ok(())
-}
-
-fn add_histogram(a: &mut Histogram<u64>, b: &Histogram<u64>) -> Result<(), MergeError> {
-    a.add(b).map_err(MergeError::Histogram)
 }
 
 impl TurnTotals {

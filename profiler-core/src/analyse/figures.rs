@@ -560,26 +560,17 @@ mod tests {
     #[test]
     fn two_inputs_turns_and_sessions_of_one_id_stay_apart() {
         let t = TurnTotals {
-            sessions: vec![
-                crate::aggregate::SessionTotals {
-                    input: 0,
+            sessions: [0, 1]
+                .map(|input| crate::aggregate::SessionTotals {
+                    input,
                     id: "s1".into(),
                     e2e: crate::model::histogram::new_histogram(),
                     turns: 1,
                     interrupted: 0,
                     active_sec: 1.0,
                     open: false,
-                },
-                crate::aggregate::SessionTotals {
-                    input: 1,
-                    id: "s1".into(),
-                    e2e: crate::model::histogram::new_histogram(),
-                    turns: 1,
-                    interrupted: 0,
-                    active_sec: 1.0,
-                    open: false,
-                },
-            ],
+                })
+                .into(),
             // Input 0's turn 1 listed twice (as slowest and as sampled) is one turn.
             records: vec![kept(0, 1, 100.0), kept(1, 1, 300.0), {
                 let mut k = kept(0, 1, 100.0);
