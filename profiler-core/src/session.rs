@@ -74,7 +74,14 @@ pub fn init() -> Session {
     start((*settings::active()).clone())
 }
 
-/// Starts profiling with `cfg` (replacing the environment's configuration).
+/// Starts profiling with `cfg` (replacing the environment's configuration, for every
+/// call in the process from now on).
+///
+/// With `enabled: false` profiling is off process-wide: every profiled call costs one
+/// atomic load and records nothing (calls of a session started earlier too), no
+/// sampler, periodic dump or signal handler starts, and the guard writes nothing when
+/// dropped (`Session::finish` returns `None`); `report()` still gives what was
+/// recorded before.
 pub fn init_with(cfg: Config) -> Session {
     settings::set_active(cfg.clone());
     start(cfg)
