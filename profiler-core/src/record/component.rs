@@ -23,6 +23,11 @@ pub(crate) struct ComponentState {
     pub(crate) id: u32,
     pub(crate) enabled: AtomicBool,
     pub(crate) warmup_left: AtomicU64,
+    /// Whether the warm-up under way has begun: its first call is running (it
+    /// registered the component) or has ended. A warm-up set again by `reconfigure`
+    /// waits for the component's next call: a component not called again loads
+    /// nothing, and must not hold the memory baseline back (see `warm_up`).
+    warm_up_begun: AtomicBool,
 }
 
 impl ComponentState {
@@ -31,6 +36,18 @@ impl ComponentState {
     pub(crate) fn take_warmup(&self) -> bool {
         if self.warmup_left.load(Relaxed) == 0 {
             return false;
+        }
+        self.take_warmup_call()
+    }
+
+    /// `take_warmup` for a call of the warm-up (a few per component and session).
+    #[cold]
+    fn take_warmup_call(&self) -> bool {
+        if !self.warm_up_begun.load(Relaxed) {
+            let mut r = registry();
+            if !self.warm_up_begun.swap(true, Relaxed) {
+                r.warm_ups_begun += 1;
+            }
         }
         self.warmup_left
             .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
@@ -73,10 +90,11 @@ struct Registry {
     /// Attribute warm-ups, kept so a later configuration keeps them.
     warmups: Vec<Option<u64>>,
     full_warned: bool,
-    /// How many warm-ups have begun (a component registered, or reconfigured, with
-    /// calls to skip). Changed under the lock, so `warm_up` reads it together with the
-    /// switches: a baseline taken before a warm-up began predates it, even when the
-    /// whole warm-up fell between two readings.
+    /// How many warm-ups have begun (a component's first call with calls to skip,
+    /// after its registration or a `reconfigure`). Changed under the lock, so
+    /// `warm_up` reads it together with the switches: a baseline taken before a
+    /// warm-up began predates it, even when the whole warm-up fell between two
+    /// readings.
     warm_ups_begun: u64,
 }
 
@@ -158,6 +176,8 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
             id: id as u32,
             enabled: AtomicBool::new(enabled),
             warmup_left: AtomicU64::new(warmup),
+            // Registered by its first call, which is running now.
+            warm_up_begun: AtomicBool::new(enabled && warmup > 0),
         })
     })?;
     if enabled && warmup > 0 {
@@ -197,20 +217,18 @@ pub(crate) fn metas() -> Vec<ComponentMeta> {
     registry().metas.clone()
 }
 
-/// Re-applies filter and warm-up of `cfg` to components registered before it.
+/// Re-applies filter and warm-up of `cfg` to components registered before it (a
+/// warm-up set again begins with the component's next call).
 pub(crate) fn reconfigure(cfg: &Config) {
-    let mut r = registry();
-    let mut begun = 0;
+    let r = registry();
     for (id, meta) in r.metas.iter().enumerate() {
         if let Some(st) = state(id as u32) {
-            let enabled = cfg.component_enabled(&meta.name);
-            let warmup = warmup_for(cfg, r.warmups[id]);
-            st.enabled.store(enabled, Relaxed);
-            st.warmup_left.store(warmup, Relaxed);
-            begun += u64::from(enabled && warmup > 0);
+            st.enabled.store(cfg.component_enabled(&meta.name), Relaxed);
+            st.warm_up_begun.store(false, Relaxed);
+            st.warmup_left
+                .store(warmup_for(cfg, r.warmups[id]), Relaxed);
         }
     }
-    r.warm_ups_begun += begun;
 }
 
 /// How many components are registered (ids are `0..count()`).
@@ -220,17 +238,19 @@ pub(crate) fn count() -> usize {
 
 /// Whether every enabled component is past its warm-up: `Some(n)`, with `n` the
 /// warm-ups begun so far, or `None` while one is warming up. `n` grows when a
-/// component starts a warm-up, so a baseline taken at a smaller `n` predates it: a
-/// program that calls `init` before its first profiled call (no component yet, so
-/// nothing warming up) gets its baseline moved past the warm-up that comes later,
-/// even when the sampler never read during it. A component without a warm-up begins
-/// none: what it keeps from its first call on counts. Disabled components record
-/// nothing, so their warm-up never ends and is not waited for.
+/// component's warm-up begins (its first call after registration or `reconfigure`),
+/// so a baseline taken at a smaller `n` predates it: a program that calls `init`
+/// before its first profiled call (no component yet, so nothing warming up) gets its
+/// baseline moved past the warm-up that comes later, even when the sampler never read
+/// during it. A component without a warm-up begins none: what it keeps from its first
+/// call on counts. Not waited for: disabled components (they record nothing, so their
+/// warm-up never ends), and warm-ups set again by `reconfigure` until the component
+/// is called (one never called again would hold the baseline back for good).
 pub(crate) fn warm_up() -> Option<u64> {
     let r = registry();
-    let warming = (0..r.metas.len() as u32)
-        .filter_map(state)
-        .any(|s| s.enabled.load(Relaxed) && s.warmup_left.load(Relaxed) > 0);
+    let warming = (0..r.metas.len() as u32).filter_map(state).any(|s| {
+        s.enabled.load(Relaxed) && s.warm_up_begun.load(Relaxed) && s.warmup_left.load(Relaxed) > 0
+    });
     (!warming).then_some(r.warm_ups_begun)
 }
 
@@ -256,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn a_warm_up_counts_as_begun_and_a_disabled_component_is_not_waited_for() {
+    fn warm_ups_begin_with_a_call_and_a_disabled_component_is_not_waited_for() {
         let cfg = Config {
             components: ["component_warming"].map(String::from).into(),
             ..Config::default()
@@ -271,5 +291,14 @@ mod tests {
         assert_eq!(warm_up(), None);
         assert!(st.take_warmup() && st.take_warmup());
         assert_eq!(warm_up(), Some(before + 1));
+        // A new configuration (one filtering nothing out: it applies to every
+        // component of this test binary) sets the warm-up again; it begins with the
+        // next call, and until then holds nothing back.
+        reconfigure(&Config::default());
+        assert_eq!(warm_up(), Some(before + 1));
+        assert!(st.take_warmup());
+        assert_eq!(warm_up(), None);
+        assert!(st.take_warmup() && !st.take_warmup());
+        assert_eq!(warm_up(), Some(before + 2));
     }
 }
