@@ -19,9 +19,14 @@
 //! `PROFILER_SAMPLE_RATE`, ...; see [`Config`]). Without the `enabled` cargo feature,
 //! `#[profile]` leaves functions untouched and [`init`] does nothing.
 //!
-//! The modules follow the data flow: [`model`] (the `Report`), [`config`],
-//! [`aggregate`], [`sample`], [`analyse`] (judgements, merge, compare), [`render`]
-//! (JSON, console, charts, HTML, the Chrome/Perfetto trace).
+//! The modules follow the data flow: [`model`] (the `Report`), [`config`] (the
+//! toggles), [`aggregate`] (totals merged from every thread), [`sample`] (process
+//! memory and GPU samplers), [`analyse`] (figures, judgements, merge, compare, the
+//! alert rule), [`render`] (the outputs: `render::json`, `render::console`,
+//! `render::charts` with the `charts` feature, `render::html`, `render::trace` for
+//! Chrome/Perfetto, `render::compare`, `render::files`, `render::mark`). While the
+//! program runs, [`metrics`] publishes through the `metrics` facade and [`alerts`]
+//! calls back when a budget is crossed (both are `profiler_core::live`).
 //!
 //! Timelines: `#[profile]` spans and [`Turn`] spans reach any `tracing` subscriber
 //! (OpenTelemetry through `tracing-opentelemetry`: a turn is the parent of its stages'
@@ -54,7 +59,14 @@ pub fn init() -> Session {
     }
 }
 
-/// Starts profiling with `config` instead of the environment's.
+/// Starts profiling with `config` instead of the environment's (for every call in the
+/// process from now on).
+///
+/// With `enabled: false` profiling is off process-wide: a profiled call costs one
+/// atomic load and records nothing (the calls of a session started earlier too), no
+/// sampler, periodic dump or signal handler starts, and the returned guard writes
+/// nothing when dropped ([`Session::finish`] returns `None`); [`report`] still gives
+/// what was recorded before.
 pub fn init_with(config: Config) -> Session {
     profiler_core::session::init_with(config)
 }

@@ -117,10 +117,11 @@ fn live_mb(r: &Report, name: &str) -> f64 {
     m.heap.as_ref().unwrap().live_mb
 }
 
+/// The process's RSS growth bounds the live heap gained only in a process that has not
+/// freed memory before (freed pages are reused without growing RSS): this runs in a
+/// child process of its own.
 #[test]
 fn three_sessions_get_each_component_its_own_live_heap_bytes() {
-    // In a process of its own: the bound on the process's RSS growth needs an
-    // allocator that no earlier test left holding freed pages to reuse.
     let c = common::run_child("three_sessions_child", &[("PROFILER_GPU", "off")]);
     assert!(c.ok, "{}\n{}", c.stdout, c.stderr);
 }

@@ -391,6 +391,81 @@ fn ten_million_pure_arithmetic_calls_report_no_leak_in_20_runs_of_20() {
     no_leak_in_runs(20, 10_000_000);
 }
 
+// ---- a warm-up after `init` is not a leak -----------------------------------------------
+
+/// The first two calls load a 150 MB model (the warm-up); later calls keep nothing.
+#[profile(component = "share_loads_model", warmup = 2)]
+fn serve(call: u64) -> u64 {
+    if call < 2 {
+        keep(150);
+    }
+    black_box(call)
+}
+
+/// `init` before the first profiled call (so before any component exists), a warm-up
+/// that loads a model, then steady calls: prints what the report says of memory.
+#[test]
+#[ignore = "run by the warm-up test below, in a child process"]
+fn child_init_then_a_warm_up_that_loads_a_model() {
+    if !common::in_child() {
+        return;
+    }
+    let session = profiler::init_with(quiet());
+    serve(0);
+    serve(1);
+    // Steady calls long enough for the sampler to read between them (where its
+    // readings fall does not change the verdict; this makes the baseline one of them).
+    let start = Instant::now();
+    let mut call = 2;
+    while start.elapsed() < Duration::from_millis(300) {
+        serve(call);
+        call += 1;
+    }
+    let r = profiler::report();
+    drop(session);
+    let m = r.memory.as_ref().unwrap();
+    let c = &r.components["share_loads_model"];
+    let leaks = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == profiler::model::FindingKind::Memory);
+    eprintln!(
+        "child: process_growth_mb={:.3} baseline_rss_mb={:.3} leak={:?} component_leak={:?} delta_mb={:?} leak_findings={}",
+        m.growth_mb,
+        m.baseline_rss_mb,
+        m.leak,
+        c.memory.as_ref().and_then(|m| m.leak),
+        c.memory_delta_mb,
+        leaks.count()
+    );
+}
+
+#[test]
+fn a_model_loaded_in_the_warm_up_after_init_is_not_a_leak() {
+    let child = common::run_child("child_init_then_a_warm_up_that_loads_a_model", &[]);
+    assert!(child.ok, "{}", child.stderr);
+    let line = child
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("child: "))
+        .unwrap_or_else(|| panic!("{}", child.stderr));
+    eprintln!("{line}");
+    let field = |key: &str| -> String {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {line}"))
+            .to_string()
+    };
+    assert_eq!(field("leak="), "None", "{line}");
+    assert_eq!(field("component_leak="), "None", "{line}");
+    assert_eq!(field("leak_findings="), "0", "{line}");
+    // The baseline is after the load: the model is in it, and not in the growth.
+    let growth: f64 = field("process_growth_mb=").parse().unwrap();
+    let baseline: f64 = field("baseline_rss_mb=").parse().unwrap();
+    assert!(growth.abs() < 20.0, "{line}");
+    assert!(baseline > 150.0, "{line}");
+}
+
 // ---- merging reports -------------------------------------------------------------------
 
 #[profile(component = "share_merged")]

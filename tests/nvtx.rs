@@ -61,13 +61,7 @@ fn child_pipeline() {
         return;
     }
     profiler::configure(Config {
-        formats: Formats {
-            json: false,
-            console: false,
-            charts: false,
-            html: false,
-            trace: false,
-        },
+        formats: Formats::none(),
         gpu: false,
         ..Config::default()
     });

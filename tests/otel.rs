@@ -73,13 +73,7 @@ fn exporter() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
     static SET: OnceLock<(InMemorySpanExporter, SdkTracerProvider)> = OnceLock::new();
     SET.get_or_init(|| {
         profiler::configure(Config {
-            formats: Formats {
-                json: false,
-                console: false,
-                charts: false,
-                html: false,
-                trace: false,
-            },
+            formats: Formats::none(),
             gpu: false,
             ..Config::default()
         });

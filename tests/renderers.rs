@@ -3,6 +3,8 @@
 //! target marked critical, a frame rate marked good at 12.5 FPS...) must come out
 //! exactly as written: every figure verbatim, every mark the report's own verdict.
 
+mod common;
+
 use profiler::model::*;
 use profiler::render::{console, json};
 
@@ -375,6 +377,31 @@ fn the_console_shows_the_reports_figures_and_verdicts_verbatim() {
     // Nothing judged on the side: the avatar's 9.0 spread was marked good.
     let avatar = &text[text.find("【avatar】").unwrap()..text.find("【turn】").unwrap()];
     assert!(!avatar.contains("variability"), "{avatar}");
+}
+
+#[test]
+fn ids_part_names_and_notes_from_a_report_file_cannot_forge_console_lines() {
+    // A report read back from a file may hold anything in its strings.
+    let forged = "a\nFAKE LINE\x1b[31m";
+    let mut r = impossible_report();
+    let t = r.turns.as_mut().unwrap();
+    t.waterfall.as_mut().unwrap().parts[0].name = forged.into();
+    t.records[0].session = Some(forged.into());
+    t.records[0].waterfall = indexmap_of(vec![(forged, 1.0)]);
+    let s = r.sessions.as_mut().unwrap();
+    s.sessions[0].id = forged.into();
+    s.budgets[0].note = forged.into();
+    let text = console::render(&r);
+    common::assert_no_forged_line(&text, "FAKE LINE");
+    // Each is shown, escaped, where it belongs.
+    let shown = "a\\u{a}FAKE LINE\\u{1b}[31m";
+    assert!(line_with(&text, "E2E P95").contains(shown), "{text}");
+    assert!(
+        line_with(&text, "memory per session").contains(shown),
+        "{text}"
+    );
+    assert!(line_with(&text, "#31  ").contains(shown), "{text}");
+    assert_eq!(text.matches(shown).count(), 5, "{text}");
 }
 
 #[test]

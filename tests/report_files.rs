@@ -232,6 +232,71 @@ fn periodic_reports_for_long_running_servers() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A session started with its own configuration, then a `configure` with another one
+/// (another directory and language): the session's reports keep its own.
+#[test]
+#[ignore = "run by a_session_reports_under_its_own_configuration"]
+fn child_session_with_its_own_configuration() {
+    if !common::in_child() {
+        return;
+    }
+    let dir = |var: &str| PathBuf::from(std::env::var(var).unwrap());
+    let (own, other) = (dir("OWN_DIR"), dir("OTHER_DIR"));
+    let config = |output_dir: PathBuf, lang: profiler::Lang| profiler::Config {
+        output_dir,
+        lang,
+        formats: profiler::Formats {
+            json: true,
+            ..profiler::Formats::none()
+        },
+        report_interval_sec: 1,
+        gpu: false,
+        ..profiler::Config::default()
+    };
+    let session = profiler::init_with(config(own.clone(), profiler::Lang::Ko));
+    profiler::configure(config(other, profiler::Lang::En));
+    assert_eq!(session.report().lang, profiler::Lang::Ko);
+    assert_eq!(profiler::report().lang, profiler::Lang::Ko);
+    // Calls until a periodic dump is there (one a second; a minute is only a bound).
+    let t = std::time::Instant::now();
+    let mut i = 0;
+    while std::fs::read_dir(&own).map_or(0, |d| d.count()) == 0 {
+        assert!(t.elapsed().as_secs() < 60, "no periodic dump in {own:?}");
+        let _ = transcribe(i % 3);
+        i += 1;
+    }
+    drop(session);
+}
+
+#[test]
+fn a_session_reports_under_its_own_configuration() {
+    let (own, other) = (scratch("own-config"), scratch("other-config"));
+    let (ok, stdout, stderr) = run_child(
+        "child_session_with_its_own_configuration",
+        &[
+            ("OWN_DIR", own.to_str().unwrap()),
+            ("OTHER_DIR", other.to_str().unwrap()),
+        ],
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        !other.exists(),
+        "a report went to the later configuration's directory"
+    );
+    let reports: Vec<serde_json::Value> = std::fs::read_dir(&own)
+        .unwrap()
+        .map(|e| {
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap()
+        })
+        .collect();
+    // The periodic dump (or dumps) and the end-of-run report, in the session's language.
+    assert!(reports.len() >= 2, "{reports:?}");
+    for r in &reports {
+        assert_eq!(r["lang"], "ko", "{r}");
+    }
+    let _ = std::fs::remove_dir_all(&own);
+}
+
 /// A program that speaks a protocol on stdout (JSON-RPC over stdio, as an MCP server
 /// does), with periodic JSON dumps: every line on stdout must be its own.
 #[test]

@@ -401,6 +401,41 @@ fn per_session_p95_stands_beside_the_pooled_p95() {
     assert!(c.ok, "{}\n{}", c.stdout, c.stderr);
 }
 
+#[test]
+#[ignore = "run in a child process by `a_session_id_cannot_forge_console_lines`"]
+fn child_forged_session_id() {
+    if !in_child() {
+        return;
+    }
+    mock_clock();
+    let _profiler = profiler::init();
+    let forged = Conversation::new("a\nFAKE LINE\x1b[31m");
+    // Kept as it will be shown: printable, the escapes written out.
+    assert_eq!(forged.id(), "a\\u{a}FAKE LINE\\u{1b}[31m");
+    let long = Conversation::new("x".repeat(10_000));
+    assert_eq!(long.id().chars().count(), 128);
+    quick_turn(&forged, 100);
+    quick_turn(&long, 100);
+    let r = profiler::report();
+    let ids: Vec<&str> = r
+        .sessions
+        .as_ref()
+        .unwrap()
+        .sessions
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert!(ids.contains(&forged.id()), "{ids:?}");
+    let text = profiler::render::console::render(&r);
+    common::assert_no_forged_line(&text, "FAKE LINE");
+}
+
+#[test]
+fn a_session_id_cannot_forge_console_lines() {
+    let c = run_child("child_forged_session_id", &[("PROFILER_FORMATS", "none")]);
+    assert!(c.ok, "{}\n{}", c.stdout, c.stderr);
+}
+
 /// Turns of one input of the merge test: `part` 0 and 1 are the two processes,
 /// 2 is one process doing both.
 fn merge_input(part: u8) {
@@ -509,14 +544,31 @@ fn merge_carries_the_waterfall_interruptions_and_sessions_exactly() {
     );
     assert_eq!(mi.latency.count, 2);
     let (ms, bs) = (merged.sessions.unwrap(), both.sessions.unwrap());
-    for id in ["first", "second", "shared"] {
-        let m = ms.sessions.iter().find(|s| s.id == id).unwrap();
-        let b = bs.sessions.iter().find(|s| s.id == id).unwrap();
+    let session = |r: &SessionsReport, id: &str| r.sessions.iter().find(|s| s.id == id).cloned();
+    for id in ["first", "second"] {
+        let (m, b) = (session(&ms, id).unwrap(), session(&bs, id).unwrap());
         assert_eq!(
             (&m.e2e, m.turns, m.interrupted),
             (&b.e2e, b.turns, b.interrupted),
             "{id}"
         );
+    }
+    // Both processes had a session "shared": ids are per process, so they are two
+    // sessions, told apart by input, whose turns are the one process's.
+    assert!(session(&ms, "shared").is_none(), "{:?}", ms.sessions);
+    let one = session(&ms, "shared (input 1)").unwrap();
+    let two = session(&ms, "shared (input 2)").unwrap();
+    let b = session(&bs, "shared").unwrap();
+    assert_eq!((one.turns, one.interrupted), (2, 1));
+    assert_eq!((two.turns, two.interrupted), (1, 1));
+    assert_eq!(one.turns + two.turns, b.turns);
+    assert_eq!(one.e2e.count + two.e2e.count, b.e2e.count);
+    assert_eq!(ms.sessions.len(), bs.sessions.len() + 1);
+    // Kept turns name their session as the sessions list does.
+    let ids: Vec<&str> = ms.sessions.iter().map(|s| s.id.as_str()).collect();
+    for r in &mt.records {
+        let s = r.session.as_deref().unwrap();
+        assert!(ids.contains(&s), "{s} not in {ids:?}");
     }
     assert_eq!(ms.pooled_e2e_p95_ms, bs.pooled_e2e_p95_ms);
     // The slowest turns are the same turns (their ids differ between processes).

@@ -6,6 +6,7 @@
 //! `profiled` marker field and this layer's filter declines them, so with no other
 //! subscriber interested, a profiled call creates no span at all.
 
+use crate::model::text::MAX_COMPONENT_NAME_CHARS;
 use crate::model::{Kind, Source};
 use crate::record::call::{Call, Outcome};
 use crate::record::component::{self, ComponentState, Registration};
@@ -84,9 +85,46 @@ impl Visit for Fields {
     }
 }
 
+/// Most names one thread keeps resolved: as many as there can be components. A field
+/// that holds something new each time (a request id) would otherwise grow the cache
+/// with every span; past the bound, new names still resolve, through the registry.
+const KNOWN_MAX: usize = component::MAX_COMPONENTS;
+/// Longest name kept, bytes: a longer one registers cut to 128 characters, so two
+/// of them may be the same component, and each would be a large key.
+const KNOWN_MAX_NAME_BYTES: usize = 4 * MAX_COMPONENT_NAME_CHARS;
+
+/// Component names already resolved on one thread: no registry lock per span.
+///
+/// Invariants: at most `cap` names, each at most `KNOWN_MAX_NAME_BYTES` long; only
+/// names the registry accepted (a refused one, the table being full, is asked again).
+struct Known {
+    names: HashMap<String, &'static ComponentState>,
+    cap: usize,
+}
+
+impl Known {
+    fn new(cap: usize) -> Known {
+        Known {
+            names: HashMap::new(),
+            cap,
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&'static ComponentState> {
+        self.names.get(name).copied()
+    }
+
+    /// Keeps what `name` resolved to, within the bounds.
+    fn remember(&mut self, name: &str, resolved: Option<&'static ComponentState>) {
+        let Some(c) = resolved else { return };
+        if self.names.len() < self.cap && name.len() <= KNOWN_MAX_NAME_BYTES {
+            self.names.insert(name.to_string(), c);
+        }
+    }
+}
+
 thread_local! {
-    /// Component names already resolved on this thread: no registry lock per span.
-    static KNOWN: RefCell<HashMap<String, Option<&'static ComponentState>>> = RefCell::new(HashMap::new());
+    static KNOWN: RefCell<Known> = RefCell::new(Known::new(KNOWN_MAX));
 }
 
 fn resolve(
@@ -94,12 +132,9 @@ fn resolve(
     span_name: &'static str,
     target_ms: Option<f64>,
 ) -> Option<&'static ComponentState> {
-    let cached = KNOWN
-        .try_with(|k| k.borrow().get(name).copied())
-        .ok()
-        .flatten();
-    if let Some(c) = cached {
-        return c;
+    let cached = KNOWN.try_with(|k| k.borrow().get(name)).ok().flatten();
+    if cached.is_some() {
+        return cached;
     }
     let c = component::register(
         Registration {
@@ -113,7 +148,7 @@ fn resolve(
         },
         &settings::active(),
     );
-    let _ = KNOWN.try_with(|k| k.borrow_mut().insert(name.to_string(), c));
+    let _ = KNOWN.try_with(|k| k.borrow_mut().remember(name, c));
     c
 }
 
@@ -171,5 +206,66 @@ where
                 Outcome::Ok
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn state(name: &str) -> &'static ComponentState {
+        component::register(
+            Registration {
+                name,
+                kind: Kind::Latency,
+                source: Source::Span,
+                target_ms: None,
+                warmup: None,
+                labels: &[],
+                function: "tests",
+            },
+            &Config::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_name_cache_is_bounded_and_keeps_no_refusal() {
+        let (a, b) = (state("layer_known_a"), state("layer_known_b"));
+        let mut k = Known::new(3);
+        k.remember("refused", None);
+        assert!(k.get("refused").is_none());
+        for i in 0..10 {
+            k.remember(&format!("request-{i}"), Some(a));
+        }
+        assert_eq!(k.names.len(), 3);
+        assert!(k.get("request-2").is_some_and(|c| std::ptr::eq(c, a)));
+        assert!(k.get("request-3").is_none());
+        k = Known::new(3);
+        k.remember("layer_known_b", Some(b));
+        k.remember(&"x".repeat(KNOWN_MAX_NAME_BYTES + 1), Some(a));
+        assert_eq!(k.names.len(), 1);
+    }
+
+    #[test]
+    fn names_past_the_bound_still_resolve() {
+        std::thread::spawn(|| {
+            KNOWN.with(|k| *k.borrow_mut() = Known::new(1));
+            let first = resolve("layer_bound_first", "span", None).unwrap();
+            let second = resolve("layer_bound_second", "span", None).unwrap();
+            assert!(!std::ptr::eq(first, second));
+            assert!(std::ptr::eq(
+                resolve("layer_bound_second", "span", None).unwrap(),
+                second
+            ));
+            KNOWN.with(|k| {
+                let k = k.borrow();
+                assert_eq!(k.names.len(), 1);
+                assert!(k.get("layer_bound_first").is_some());
+            });
+        })
+        .join()
+        .unwrap();
     }
 }

@@ -6,18 +6,29 @@
 //!                                                            <- live   <-
 //! ```
 //!
-//! - [`model`]: the serde `Report` and its enums (imports nothing else);
+//! - [`model`]: the serde `Report` and its enums (imports nothing else), with the
+//!   histogram encoding and the printable form of outside names (`model::text`);
 //! - [`config`]: every environment toggle, parsed;
-//! - `record`: the hot path (clock, per-thread shards, the call guard, streams, turns,
-//!   the counting allocator), and [`layer`], the `tracing` layer feeding it;
-//! - [`aggregate`]: per-component totals merged from every thread;
-//! - [`sample`]: background samplers (process memory, GPUs);
-//! - [`analyse`]: every figure derived from totals and every judgement; merge, compare;
-//! - [`render`]: JSON, console, charts, HTML, the Chrome/Perfetto trace: read the
-//!   `Report`, compute nothing;
-//! - [`live`]: while the program runs, metrics through the `metrics` facade and
-//!   budget alerts;
-//! - [`session`]: `init()`, the guard that writes the report.
+//! - `record`: the hot path (clock, per-thread shards, the call guard, streams, turns
+//!   and conversations, the turn log and waterfall, the trace and NVTX hooks, the
+//!   counting allocator), and [`layer`], the `tracing` layer feeding it;
+//! - [`aggregate`]: per-component totals merged from every thread, the turn totals and
+//!   the trace log;
+//! - [`sample`]: background samplers (process memory and its split among components,
+//!   GPUs) on one ticker loop;
+//! - [`analyse`]: every figure derived from totals and every judgement (targets,
+//!   advice, GPU and session checks, alert rules); merge, compare, and the checks of
+//!   report files read back (`analyse::validate`);
+//! - [`render`]: the outputs, each reading the `Report` and computing nothing:
+//!   `render::json`, `render::console`, `render::charts` (PNG, `charts` feature),
+//!   `render::html` (one self-contained page), `render::trace` (Chrome/Perfetto),
+//!   `render::compare` (the comparison table), with `render::files` (atomic writes)
+//!   and `render::mark` (✓ ⚠ ✗);
+//! - [`live`]: while the program runs, metrics through the `metrics` facade (and
+//!   Prometheus with the `prometheus` feature) and budget alerts;
+//! - [`session`]: `init()`, the guard that writes the report, periodic dumps and the
+//!   signal handler;
+//! - `status`: the one way the profiler speaks (a line on stderr, never stdout).
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

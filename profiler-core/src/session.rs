@@ -74,7 +74,14 @@ pub fn init() -> Session {
     start((*settings::active()).clone())
 }
 
-/// Starts profiling with `cfg` (replacing the environment's configuration).
+/// Starts profiling with `cfg` (replacing the environment's configuration, for every
+/// call in the process from now on).
+///
+/// With `enabled: false` profiling is off process-wide: every profiled call costs one
+/// atomic load and records nothing (calls of a session started earlier too), no
+/// sampler, periodic dump or signal handler starts, and the guard writes nothing when
+/// dropped (`Session::finish` returns `None`); `report()` still gives what was
+/// recorded before.
 pub fn init_with(cfg: Config) -> Session {
     settings::set_active(cfg.clone());
     start(cfg)
@@ -122,7 +129,9 @@ fn start(cfg: Config) -> Session {
                     return Flow::Stop;
                 }
                 // Periodic dumps are files only: the console report is the run's end.
-                let mut files = (*settings::active()).clone();
+                // The session's own configuration: a later `configure` (or another
+                // session's `init_with`) does not send its dumps elsewhere.
+                let mut files = (*a.cfg).clone();
                 files.formats.console = false;
                 emit(
                     &report_of(Some(&a)),
@@ -170,17 +179,19 @@ fn on_signal() {
     }
 }
 
-/// The report of everything recorded so far, with the samplers of the most recently
-/// started live session (none: no memory or GPU section).
+/// The report of everything recorded so far, with the samplers and configuration of
+/// the most recently started live session (none: no memory or GPU section, and the
+/// configuration in force).
 pub fn report() -> Report {
     let newest = live().last().cloned();
     report_of(newest.as_deref())
 }
 
-/// The report of everything recorded so far, with `a`'s samplers and duration.
+/// The report of everything recorded so far, with `a`'s samplers, duration and
+/// configuration (its targets, language and formats, whatever was configured since).
 fn report_of(a: Option<&Active>) -> Report {
     let snap = crate::aggregate::snapshot();
-    let cfg = settings::active();
+    let cfg = a.map_or_else(settings::active, |a| a.cfg.clone());
     let mut extras = match a {
         Some(a) => a.samplers.extras(&snap, a.started.elapsed().as_secs_f64()),
         None => Extras {
@@ -197,10 +208,18 @@ fn report_of(a: Option<&Active>) -> Report {
 
 /// Writes `a`'s end-of-run report unless it was written already.
 fn finish(a: &Arc<Active>) -> Option<Written> {
+    finish_with(a, &render::reporters(&a.cfg))
+}
+
+/// `finish` through `reporters`. The session leaves the live list first: a reporter
+/// that panics (the guard's `Drop` catches it) must not leave it there, where
+/// `report()` and the signal handler would still find it.
+fn finish_with(a: &Arc<Active>, reporters: &[Box<dyn Reporter>]) -> Option<Written> {
     let _writing = a.writing.lock().unwrap_or_else(|e| e.into_inner());
     if a.finished.swap(true, Ordering::AcqRel) {
         return None;
     }
+    live().retain(|x| !Arc::ptr_eq(x, a));
     let periodic = a.periodic.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(mut p) = periodic {
         p.stop();
@@ -208,13 +227,7 @@ fn finish(a: &Arc<Active>) -> Option<Written> {
     // Publishes what the last interval recorded, then stops.
     drop(a.live.lock().unwrap_or_else(|e| e.into_inner()).take());
     warn_unmatched_filter(&a.cfg);
-    let written = emit(
-        &report_of(Some(a)),
-        &a.cfg.output_dir,
-        &render::reporters(&a.cfg),
-    );
-    live().retain(|x| !Arc::ptr_eq(x, a));
-    Some(written)
+    Some(emit(&report_of(Some(a)), &a.cfg.output_dir, reporters))
 }
 
 /// One line, once per process, for `PROFILER_COMPONENTS` names that match no component
@@ -345,5 +358,45 @@ impl Drop for Session {
                 "profiler: writing the end-of-run report panicked; some files may be missing"
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Formats;
+
+    /// A reporter with a bug.
+    struct Panics;
+
+    impl Reporter for Panics {
+        fn name(&self) -> &'static str {
+            "panics"
+        }
+
+        fn writes_files(&self) -> bool {
+            false
+        }
+
+        fn write(&self, _: &Report, _: Output<'_>) -> Result<Vec<PathBuf>, ReportError> {
+            panic!("a reporter's bug")
+        }
+    }
+
+    #[test]
+    fn a_panicking_reporter_does_not_leave_its_session_live() {
+        let mut session = start(Config {
+            gpu: false,
+            formats: Formats::none(),
+            ..Config::default()
+        });
+        let a = session.active.take().unwrap();
+        let is_live = || live().iter().any(|x| Arc::ptr_eq(x, &a));
+        assert!(is_live());
+        let reporters: [Box<dyn Reporter>; 1] = [Box::new(Panics)];
+        assert!(catch_unwind(AssertUnwindSafe(|| finish_with(&a, &reporters))).is_err());
+        assert!(!is_live());
+        // Written once: a second end finds it finished.
+        assert!(finish(&a).is_none());
     }
 }

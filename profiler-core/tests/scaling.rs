@@ -5,7 +5,8 @@
 //! Deterministic without timing the machine: each test measures the cost per item in
 //! this thread's CPU time (not wall-clock time, which other processes stretch), the
 //! least of three runs, at n and 8n items. Linear work keeps the cost per item about
-//! the same at 8n; quadratic work multiplies it by 8. The tests allow 3. The inputs
+//! the same at 8n; quadratic work multiplies it by 8. The tests allow 3, in the best of
+//! three attempts. The inputs
 //! make the once-quadratic parts the bulk of the work: many findings with distinct
 //! recommendations, many function names in one component.
 #![cfg(unix)]
@@ -40,17 +41,25 @@ fn per_item(n: usize, mut f: impl FnMut()) -> f64 {
         / n as f64
 }
 
-fn assert_linear(what: &str, small: f64, large: f64) {
-    let ratio = large / small;
-    println!(
-        "{what}: {:.2} µs per item at n, {:.2} µs at 8n ({ratio:.2}x)",
-        small * 1e6,
-        large * 1e6
-    );
-    assert!(
-        ratio < 3.0,
-        "{what}: an item costs {ratio:.1} times more among 8 times as many"
-    );
+/// Measures the cost per item at n and 8n (`measure`) up to three times, and asserts
+/// the best ratio is under 3: quadratic work is 8 times dearer at every attempt, while
+/// a machine busy with something else (caches, clock speed) spoils one now and then.
+fn assert_linear(what: &str, mut measure: impl FnMut() -> (f64, f64)) {
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let (small, large) = measure();
+        let ratio = large / small;
+        println!(
+            "{what}: {:.2} µs per item at n, {:.2} µs at 8n ({ratio:.2}x)",
+            small * 1e6,
+            large * 1e6
+        );
+        if ratio < 3.0 {
+            return;
+        }
+        ratios.push(ratio);
+    }
+    panic!("{what}: an item costs {ratios:.1?} times more among 8 times as many, in each of three attempts");
 }
 
 /// A component of 5 samples at 1 µs, over its target (so it has a finding), called
@@ -113,9 +122,12 @@ fn findings_are_summed_up_in_time_linear_in_the_components() {
     let (n, big) = (4_000, 32_000);
     let (mut small_r, mut large_r) = (many_components(n), many_components(big));
     assert_eq!(large_r.recommendations.len(), big, "one per component");
-    let small = per_item(n, || analyse::assess(&mut small_r));
-    let large = per_item(big, || analyse::assess(&mut large_r));
-    assert_linear("assess", small, large);
+    assert_linear("assess", || {
+        (
+            per_item(n, || analyse::assess(&mut small_r)),
+            per_item(big, || analyse::assess(&mut large_r)),
+        )
+    });
 }
 
 #[test]
@@ -128,9 +140,12 @@ fn merge_and_compare_time_grows_linearly_with_the_components() {
     let merged = merge::merge(&large_in).unwrap();
     assert_eq!(merged.components.len(), big);
     assert_eq!(merged.recommendations.len(), big);
-    let merge_small = per_item(n, || drop(merge::merge(&small_in).unwrap()));
-    let merge_large = per_item(big, || drop(merge::merge(&large_in).unwrap()));
-    assert_linear("merge", merge_small, merge_large);
+    assert_linear("merge", || {
+        (
+            per_item(n, || drop(merge::merge(&small_in).unwrap())),
+            per_item(big, || drop(merge::merge(&large_in).unwrap())),
+        )
+    });
     let compare = |r: &Report| {
         validate::check(r).unwrap();
         let p = PathBuf::from("r.json");
@@ -139,9 +154,12 @@ fn merge_and_compare_time_grows_linearly_with_the_components() {
         assert_eq!(c.rows.len(), 3 * r.components.len());
         profiler_core::render::compare::table(&c);
     };
-    let compare_small = per_item(n, || compare(&small_in[0].1));
-    let compare_large = per_item(big, || compare(&large_in[0].1));
-    assert_linear("compare", compare_small, compare_large);
+    assert_linear("compare", || {
+        (
+            per_item(n, || compare(&small_in[0].1)),
+            per_item(big, || compare(&large_in[0].1)),
+        )
+    });
 }
 
 #[test]
@@ -172,7 +190,10 @@ fn merge_time_grows_linearly_with_the_functions_of_a_component() {
             .len(),
         2 * big
     );
-    let small = per_item(n, || drop(merge::merge(&small_in).unwrap()));
-    let large = per_item(big, || drop(merge::merge(&large_in).unwrap()));
-    assert_linear("merge of function names", small, large);
+    assert_linear("merge of function names", || {
+        (
+            per_item(n, || drop(merge::merge(&small_in).unwrap())),
+            per_item(big, || drop(merge::merge(&large_in).unwrap())),
+        )
+    });
 }

@@ -7,9 +7,11 @@
 //! the browser's log, every network request), evaluates scripts, clicks with real
 //! mouse events, and takes full-page screenshots.
 //!
-//! Chromium is found as `$PROFILER_CHROMIUM`, else `chromium`, `chromium-browser`,
-//! `google-chrome` on the `PATH`. Without one a test is skipped with one line, unless
-//! `BROWSER_TESTS=required` (as `.ci/run` sets where Chromium is installed).
+//! Chromium is found as `$CHROMIUM`, else `chromium`, `chromium-browser`,
+//! `google-chrome` on the `PATH`. (Not a `PROFILER_` name: those are the profiler's
+//! own settings, an unknown one warned about, and child test processes drop them.)
+//! Without one a test is skipped with one line, unless `BROWSER_TESTS=required` (as
+//! `.ci/run` sets where Chromium is installed).
 
 #![allow(dead_code)] // each test binary uses its own part of it
 
@@ -50,7 +52,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The Chromium binary to use, if any.
 pub fn find() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("PROFILER_CHROMIUM").filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
@@ -77,7 +79,7 @@ pub fn launch_or_skip(test: &str) -> Option<Browser> {
         SAID.call_once(|| {
             let _ = writeln!(
                 std::io::stderr(),
-                "browser tests skipped: no Chromium found (apt-get install chromium, or set PROFILER_CHROMIUM)"
+                "browser tests skipped: no Chromium found (apt-get install chromium, or set CHROMIUM)"
             );
         });
         return None;

@@ -85,3 +85,16 @@ impl Future for Hop {
         Poll::Pending
     }
 }
+
+/// Asserts that `text` (a console report) holds no terminal escape and no line that
+/// begins with `forged` (text a name tried to put on a line of its own).
+pub fn assert_no_forged_line(text: &str, forged: &str) {
+    assert!(
+        !text.contains('\x1b'),
+        "an escape reached the report:\n{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with(forged)),
+        "a line was forged:\n{text}"
+    );
+}

@@ -9,7 +9,7 @@ pub mod trace;
 mod turns;
 
 pub use totals::{ComponentTotals, HeapTotals, MemoryTotals, MergeError, RssShareTotals};
-pub use turns::{PartTotals, SessionTotals, TurnTotals};
+pub use turns::{KeptTurn, PartTotals, SessionTotals, TurnTotals};
 
 use crate::record::{clock, component, shard, turn_log, ComponentMeta};
 

@@ -138,9 +138,15 @@ impl Default for ComponentTotals {
     }
 }
 
-fn add(a: &mut u64, b: u64, what: &'static str) -> Result<(), MergeError> {
+/// `a += b`, or the overflow of `what`'s count (the totals' one checked sum).
+pub(super) fn add(a: &mut u64, b: u64, what: &'static str) -> Result<(), MergeError> {
     *a = a.checked_add(b).ok_or(MergeError::Overflow(what))?;
     Ok(())
+}
+
+/// `a += b` for histograms (of the layout every report uses, so they always add).
+pub(super) fn add_histogram(a: &mut Histogram<u64>, b: &Histogram<u64>) -> Result<(), MergeError> {
+    a.add(b).map_err(MergeError::Histogram)
 }
 
 impl ComponentTotals {
@@ -178,12 +184,8 @@ impl ComponentTotals {
             .len()
             .checked_add(o.stream_total.len())
             .ok_or(MergeError::Overflow("stream time sample"))?;
-        self.latency
-            .add(&o.latency)
-            .map_err(MergeError::Histogram)?;
-        self.stream_total
-            .add(&o.stream_total)
-            .map_err(MergeError::Histogram)?;
+        add_histogram(&mut self.latency, &o.latency)?;
+        add_histogram(&mut self.stream_total, &o.stream_total)?;
         add(&mut self.errors, o.errors, "error")?;
         add(&mut self.cancelled, o.cancelled, "cancelled")?;
         add(&mut self.warmup_excluded, o.warmup_excluded, "warm-up")?;

@@ -5,8 +5,11 @@
 //! turns where the part was not on the path), so part histograms of two totals add
 //! like the turns they stand for; sums add exactly (checked); the peak of concurrent
 //! sessions adds (the processes are taken to have run side by side, as throughput is).
+//! Sessions and kept turns are told apart by `(input, id)`: ids are per process (each
+//! counts its `session-N` and its turns from 1), so two inputs' `session-1` are two
+//! sessions.
 
-use super::totals::MergeError;
+use super::totals::{add, add_histogram, MergeError};
 use crate::model::histogram::new_histogram;
 use crate::model::{KeptAs, PartKind, TurnRecord};
 use crate::record::clock;
@@ -14,6 +17,7 @@ use crate::record::turn_log::{LogView, RawRecord};
 use crate::record::waterfall::{PartKey, NONE};
 use hdrhistogram::Histogram;
 use indexmap::IndexMap;
+use std::collections::{HashMap, HashSet};
 
 /// One waterfall part over every turn.
 #[derive(Clone, Debug)]
@@ -41,7 +45,9 @@ pub struct PartTotals {
 /// One session.
 #[derive(Clone, Debug)]
 pub struct SessionTotals {
-    /// Its id.
+    /// The input (report) of a merge it comes from, 0 in a live report.
+    pub input: u32,
+    /// Its id (unique within its input).
     pub id: String,
     /// E2E of its turns (ns).
     pub e2e: Histogram<u64>,
@@ -53,6 +59,16 @@ pub struct SessionTotals {
     pub active_sec: f64,
     /// Still open at the reading.
     pub open: bool,
+}
+
+/// A kept turn and the input (report) of a merge it comes from (0 in a live report):
+/// turn ids are unique within an input only.
+#[derive(Clone, Debug)]
+pub struct KeptTurn {
+    /// The input it comes from.
+    pub input: u32,
+    /// The turn.
+    pub record: TurnRecord,
 }
 
 /// Everything recorded about turns beyond the turn component's own figures.
@@ -84,7 +100,7 @@ pub struct TurnTotals {
     pub max_tracked_sessions: u64,
     /// Kept turns: the slowest, a sample, and exemplars across E2E (`kept_as` says
     /// slowest or sample; exemplars have neither). `analyse` picks what the report shows.
-    pub records: Vec<TurnRecord>,
+    pub records: Vec<KeptTurn>,
 }
 
 impl Default for TurnTotals {
@@ -107,15 +123,6 @@ impl Default for TurnTotals {
     }
 }
 
-fn add(a: &mut u64, b: u64, what: &'static str) -> Result<(), MergeError> {
-    *a = a.checked_add(b).ok_or(MergeError::Overflow(what))?;
-    Ok(())
-}
-
-fn add_histogram(a: &mut Histogram<u64>, b: &Histogram<u64>) -> Result<(), MergeError> {
-    a.add(b).map_err(MergeError::Histogram)
-}
-
 impl TurnTotals {
     /// Whether nothing about turns was recorded.
     pub fn is_empty(&self) -> bool {
@@ -125,19 +132,27 @@ impl TurnTotals {
             && self.records.is_empty()
     }
 
-    /// Adds `o`'s figures (another process's, or another report's).
+    /// Adds `o`'s figures (another process's, or another report's). Sessions of the
+    /// same input and id add up; any other is one more session.
     pub fn merge(&mut self, o: &TurnTotals) -> Result<(), MergeError> {
         let (mine, theirs) = (self.waterfall_turns, o.waterfall_turns);
+        let their_parts: HashSet<&str> = o.parts.iter().map(|q| q.name.as_str()).collect();
         for p in &mut self.parts {
-            if !o.parts.iter().any(|q| q.name == p.name) && theirs > 0 {
+            if !their_parts.contains(p.name.as_str()) && theirs > 0 {
                 // Not on the path in any of the other's turns: one 0 per turn.
                 p.per_turn
                     .record_n(0, theirs)
                     .map_err(|_| MergeError::Overflow("waterfall turn"))?;
             }
         }
+        let mut part_at: HashMap<String, usize> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect();
         for q in &o.parts {
-            match self.parts.iter_mut().find(|p| p.name == q.name) {
+            match part_at.get(&q.name).map(|&i| &mut self.parts[i]) {
                 Some(p) => {
                     add_histogram(&mut p.per_turn, &q.per_turn)?;
                     add(&mut p.total_ns, q.total_ns, "waterfall time")?;
@@ -151,6 +166,7 @@ impl TurnTotals {
                             .record_n(0, mine)
                             .map_err(|_| MergeError::Overflow("waterfall turn"))?;
                     }
+                    part_at.insert(q.name.clone(), self.parts.len());
                     self.parts.push(p);
                 }
             }
@@ -164,8 +180,17 @@ impl TurnTotals {
             "interrupted turn",
         )?;
         add_histogram(&mut self.interruption_latency, &o.interruption_latency)?;
+        let mut session_at: HashMap<(u32, String), usize> = self
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.input, s.id.clone()), i))
+            .collect();
         for s in &o.sessions {
-            match self.sessions.iter_mut().find(|x| x.id == s.id) {
+            match session_at
+                .get(&(s.input, s.id.clone()))
+                .map(|&i| &mut self.sessions[i])
+            {
                 Some(x) => {
                     add_histogram(&mut x.e2e, &s.e2e)?;
                     add(&mut x.turns, s.turns, "session turn")?;
@@ -173,7 +198,10 @@ impl TurnTotals {
                     x.active_sec = x.active_sec.max(s.active_sec);
                     x.open |= s.open;
                 }
-                None => self.sessions.push(s.clone()),
+                None => {
+                    session_at.insert((s.input, s.id.clone()), self.sessions.len());
+                    self.sessions.push(s.clone());
+                }
             }
         }
         add(&mut self.sessions_opened, o.sessions_opened, "session")?;
@@ -231,7 +259,10 @@ impl TurnTotals {
         let records = v
             .records
             .into_iter()
-            .map(|(r, slowest, sample)| record(r, slowest, sample, &name))
+            .map(|(r, slowest, sample)| KeptTurn {
+                input: 0,
+                record: record(r, slowest, sample, &name),
+            })
             .collect();
         TurnTotals {
             waterfall_turns: v.waterfall_turns,
@@ -244,6 +275,7 @@ impl TurnTotals {
                 .sessions
                 .into_iter()
                 .map(|s| SessionTotals {
+                    input: 0,
                     id: s.id,
                     e2e: s.e2e,
                     turns: s.turns,
@@ -378,5 +410,35 @@ mod tests {
         let total: u64 = a.parts.iter().map(|p| p.total_ns).sum();
         assert_eq!(total, a.e2e_ns, "the parts still add up to the E2E");
         assert_eq!(a.parts[1].per_turn.count_at(0), 2);
+    }
+
+    fn session(input: u32, id: &str, turns: u64) -> SessionTotals {
+        SessionTotals {
+            input,
+            id: id.into(),
+            e2e: new_histogram(),
+            turns,
+            interrupted: 0,
+            active_sec: 1.0,
+            open: false,
+        }
+    }
+
+    #[test]
+    fn sessions_of_one_id_in_two_inputs_stay_two_sessions() {
+        let mut a = TurnTotals::default();
+        for (input, turns) in [(0, 3), (1, 4), (0, 5)] {
+            let o = TurnTotals {
+                sessions: vec![session(input, "session-1", turns)],
+                ..TurnTotals::default()
+            };
+            a.merge(&o).unwrap();
+        }
+        let got: Vec<(u32, &str, u64)> = a
+            .sessions
+            .iter()
+            .map(|s| (s.input, s.id.as_str(), s.turns))
+            .collect();
+        assert_eq!(got, [(0, "session-1", 8), (1, "session-1", 4)]);
     }
 }

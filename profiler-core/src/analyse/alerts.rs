@@ -17,6 +17,7 @@
 //!   crossing inside the cool-down fires when the cool-down ends, if the P95 is still over.
 
 use super::advice::severity_word;
+use super::stats::value_at_quantile;
 use super::targets;
 use crate::config::AlertConfig;
 use crate::model::{Lang, Severity};
@@ -103,15 +104,7 @@ impl Window {
         }
         let mut all: Vec<(u64, u64)> = self.slices.iter().flat_map(|(_, c)| c).copied().collect();
         all.sort_unstable_by_key(|(v, _)| *v);
-        let rank = ((q.clamp(0.0, 1.0) * self.samples as f64).ceil() as u64).max(1);
-        let mut seen = 0;
-        for (v, c) in all {
-            seen += c;
-            if seen >= rank {
-                return Some(v);
-            }
-        }
-        None
+        value_at_quantile(&all, self.samples, q)
     }
 }
 

@@ -5,12 +5,13 @@
 
 use super::stats::latency_stats;
 use super::TURNS_PER_SEC_TARGET;
-use crate::aggregate::{ComponentTotals, MemoryTotals, TurnTotals};
+use crate::aggregate::{ComponentTotals, KeptTurn, MemoryTotals, TurnTotals};
 use crate::model::histogram::encode_histogram;
 use crate::model::*;
 use crate::record::turn_log::{SAMPLE, SLOWEST};
 use indexmap::IndexMap;
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const MB: f64 = 1024.0 * 1024.0;
 
@@ -212,7 +213,8 @@ pub(crate) fn turn_report(
     let count = turn.samples;
     let e2e = turn.e2e.clone().unwrap_or_default();
     let mut waterfall = waterfall(turns);
-    let (records, p50, p95) = select_records(&turns.records, e2e.median, e2e.p95);
+    let ids = SessionIds::of(turns);
+    let (records, p50, p95) = select_records(&turns.records, e2e.median, e2e.p95, &ids);
     if let Some(w) = waterfall.as_mut() {
         w.p50_turn = p50;
         w.p95_turn = p95;
@@ -293,46 +295,89 @@ fn waterfall(t: &TurnTotals) -> Option<Waterfall> {
     })
 }
 
+/// Session ids as a report shows them: an id that more than one input of a merge uses
+/// (each process counts its `session-N` from 1) is written `id (input N)` for each, so
+/// two processes' sessions stay two; any other id as it is.
+struct SessionIds<'a> {
+    shared: HashSet<&'a str>,
+}
+
+impl<'a> SessionIds<'a> {
+    fn of(t: &'a TurnTotals) -> SessionIds<'a> {
+        let mut first_input: HashMap<&str, u32> = HashMap::new();
+        let mut shared = HashSet::new();
+        let sessions = t.sessions.iter().map(|s| (s.input, s.id.as_str()));
+        let of_turns = t
+            .records
+            .iter()
+            .filter_map(|k| Some((k.input, k.record.session.as_deref()?)));
+        for (input, id) in sessions.chain(of_turns) {
+            if *first_input.entry(id).or_insert(input) != input {
+                shared.insert(id);
+            }
+        }
+        SessionIds { shared }
+    }
+
+    fn shown(&self, input: u32, id: &str) -> String {
+        if self.shared.contains(id) {
+            format!("{id} (input {})", input + 1)
+        } else {
+            id.to_string()
+        }
+    }
+}
+
 /// The records a report shows, from the kept candidates: the `SLOWEST` slowest by E2E,
 /// up to `SAMPLE` of those kept as the sample (spread evenly when several reports
-/// bring more), and the candidate nearest the E2E P50 and P95 (their ids returned).
-/// Slowest first; turns interrupted before their response last.
+/// bring more), and the candidate nearest the E2E P50 and P95 (their ids returned;
+/// the records carry the `P50` / `P95` mark, as two inputs may hold one id).
+/// Slowest first; turns interrupted before their response last. A turn is its input
+/// and id: a candidate listed twice is one turn with both marks.
 fn select_records(
-    candidates: &[TurnRecord],
+    candidates: &[KeptTurn],
     p50_ms: f64,
     p95_ms: f64,
+    ids: &SessionIds<'_>,
 ) -> (Vec<TurnRecord>, Option<u64>, Option<u64>) {
-    let mut all: Vec<TurnRecord> = Vec::new();
-    for r in candidates {
-        let same = |x: &TurnRecord| {
-            x.id == r.id && x.session == r.session && x.started_at_sec == r.started_at_sec
-        };
-        match all.iter_mut().find(|x| same(x)) {
-            Some(x) => {
-                for k in &r.kept_as {
-                    if !x.kept_as.contains(k) {
-                        x.kept_as.push(*k);
+    let mut all: Vec<(u32, TurnRecord)> = Vec::with_capacity(candidates.len());
+    let mut at: HashMap<(u32, u64), usize> = HashMap::with_capacity(candidates.len());
+    for k in candidates {
+        match at.entry((k.input, k.record.id)) {
+            Entry::Occupied(e) => {
+                let x = &mut all[*e.get()].1;
+                for tag in &k.record.kept_as {
+                    if !x.kept_as.contains(tag) {
+                        x.kept_as.push(*tag);
                     }
                 }
             }
-            None => all.push(r.clone()),
+            Entry::Vacant(e) => {
+                e.insert(all.len());
+                all.push((k.input, k.record.clone()));
+            }
         }
     }
+    // Ties go to the earlier input, then the lower id.
+    let key = |i: usize| (all[i].0, all[i].1.id);
     let mut keep = vec![false; all.len()];
     let mut tags: Vec<Vec<KeptAs>> = vec![Vec::new(); all.len()];
     let mut by_e2e: Vec<usize> = (0..all.len())
-        .filter(|&i| all[i].e2e_ms.is_some())
+        .filter(|&i| all[i].1.e2e_ms.is_some())
         .collect();
     by_e2e.sort_by(|&a, &b| {
-        let (x, y) = (all[a].e2e_ms.unwrap_or(0.0), all[b].e2e_ms.unwrap_or(0.0));
-        y.total_cmp(&x).then(all[a].id.cmp(&all[b].id))
+        let (x, y) = (
+            all[a].1.e2e_ms.unwrap_or(0.0),
+            all[b].1.e2e_ms.unwrap_or(0.0),
+        );
+        y.total_cmp(&x).then(key(a).cmp(&key(b)))
     });
     for &i in by_e2e.iter().take(SLOWEST) {
         keep[i] = true;
         tags[i].push(KeptAs::Slowest);
     }
     let sampled: Vec<usize> = (0..all.len())
-        .filter(|&i| all[i].kept_as.contains(&KeptAs::Sample))
+        .filter(|&i| all[i].1.kept_as.contains(&KeptAs::Sample))
         .collect();
     let step = sampled.len() as f64 / SAMPLE.min(sampled.len()).max(1) as f64;
     for k in 0..SAMPLE.min(sampled.len()) {
@@ -342,30 +387,31 @@ fn select_records(
     }
     let mut nearest = |target: f64, tag: KeptAs| {
         let i = *by_e2e.iter().min_by(|&&a, &&b| {
-            let d = |i: usize| (all[i].e2e_ms.unwrap_or(0.0) - target).abs();
-            d(a).total_cmp(&d(b)).then(all[a].id.cmp(&all[b].id))
+            let d = |i: usize| (all[i].1.e2e_ms.unwrap_or(0.0) - target).abs();
+            d(a).total_cmp(&d(b)).then(key(a).cmp(&key(b)))
         })?;
         keep[i] = true;
         tags[i].push(tag);
-        Some(all[i].id)
+        Some(all[i].1.id)
     };
     let p50 = nearest(p50_ms, KeptAs::P50);
     let p95 = nearest(p95_ms, KeptAs::P95);
-    let mut out: Vec<TurnRecord> = all
+    let mut out: Vec<(u32, TurnRecord)> = all
         .into_iter()
         .zip(tags)
         .zip(keep)
         .filter(|(_, k)| *k)
-        .map(|((mut r, t), _)| {
+        .map(|(((input, mut r), t), _)| {
             r.kept_as = t;
-            r
+            r.session = r.session.map(|s| ids.shown(input, &s));
+            (input, r)
         })
         .collect();
-    out.sort_by(|a, b| {
+    out.sort_by(|(ia, a), (ib, b)| {
         let e = |r: &TurnRecord| r.e2e_ms.unwrap_or(f64::NEG_INFINITY);
-        e(b).total_cmp(&e(a)).then(a.id.cmp(&b.id))
+        e(b).total_cmp(&e(a)).then((ia, a.id).cmp(&(ib, b.id)))
     });
-    (out, p50, p95)
+    (out.into_iter().map(|(_, r)| r).collect(), p50, p95)
 }
 
 /// Sessions: how many, at once, turns per second over them, each one's E2E beside
@@ -375,6 +421,7 @@ pub(crate) fn sessions_report(
     components: &IndexMap<String, ComponentReport>,
 ) -> Option<SessionsReport> {
     let (_, turn) = components.iter().find(|(_, c)| c.kind == Kind::Turn)?;
+    let ids = SessionIds::of(t);
     Some(SessionsReport {
         opened: t.sessions_opened,
         peak_concurrent: t.peak_concurrent_sessions,
@@ -393,7 +440,7 @@ pub(crate) fn sessions_report(
             .map(|s| {
                 let e2e = latency_stats(&s.e2e);
                 SessionReport {
-                    id: s.id.clone(),
+                    id: ids.shown(s.input, &s.id),
                     turns: s.turns,
                     interrupted: s.interrupted,
                     turns_per_sec: if s.active_sec > 0.0 {
@@ -493,5 +540,77 @@ mod tests {
         );
         let r = component_report(&c, 1.0);
         assert_eq!(r.memory_delta_mb, Some(16384.0 / MB));
+    }
+
+    fn kept(input: u32, id: u64, e2e_ms: f64) -> KeptTurn {
+        KeptTurn {
+            input,
+            record: TurnRecord {
+                id,
+                session: Some("s1".into()),
+                e2e_ms: Some(e2e_ms),
+                // Two processes on a mock clock: the same start too.
+                started_at_sec: 0.5,
+                kept_as: vec![KeptAs::Slowest],
+                ..TurnRecord::default()
+            },
+        }
+    }
+
+    #[test]
+    fn two_inputs_turns_and_sessions_of_one_id_stay_apart() {
+        let t = TurnTotals {
+            sessions: [0, 1]
+                .map(|input| crate::aggregate::SessionTotals {
+                    input,
+                    id: "s1".into(),
+                    e2e: crate::model::histogram::new_histogram(),
+                    turns: 1,
+                    interrupted: 0,
+                    active_sec: 1.0,
+                    open: false,
+                })
+                .into(),
+            // Input 0's turn 1 listed twice (as slowest and as sampled) is one turn.
+            records: vec![kept(0, 1, 100.0), kept(1, 1, 300.0), {
+                let mut k = kept(0, 1, 100.0);
+                k.record.kept_as = vec![KeptAs::Sample];
+                k
+            }],
+            ..TurnTotals::default()
+        };
+        let ids = SessionIds::of(&t);
+        let (records, p50, p95) = select_records(&t.records, 100.0, 300.0, &ids);
+        let got: Vec<(Option<&str>, Option<f64>)> = records
+            .iter()
+            .map(|r| (r.session.as_deref(), r.e2e_ms))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("s1 (input 2)"), Some(300.0)),
+                (Some("s1 (input 1)"), Some(100.0))
+            ]
+        );
+        assert!(records[1].kept_as.contains(&KeptAs::Sample));
+        assert_eq!((p50, p95), (Some(1), Some(1)));
+        // The marks tell the two turns of id 1 apart.
+        let report = TurnReport {
+            waterfall: Some(Waterfall {
+                p50_turn: p50,
+                p95_turn: p95,
+                ..Waterfall::default()
+            }),
+            records,
+            ..TurnReport::default()
+        };
+        assert_eq!(report.marked_turn(KeptAs::P95).unwrap().e2e_ms, Some(300.0));
+        assert_eq!(report.marked_turn(KeptAs::P50).unwrap().e2e_ms, Some(100.0));
+        let shown: Vec<String> = t
+            .sessions
+            .iter()
+            .map(|s| ids.shown(s.input, &s.id))
+            .collect();
+        assert_eq!(shown, ["s1 (input 1)", "s1 (input 2)"]);
     }
 }

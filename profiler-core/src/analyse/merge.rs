@@ -24,7 +24,9 @@
 //! - turns: each waterfall part's per-turn histogram and exact sums add (a part
 //!   missing from an input counts 0 for each of its turns), so part percentiles and
 //!   shares of delay are those of one report holding every turn; interruption latency
-//!   and each session's E2E histogram add (sessions of the same id are one session);
+//!   and each session's E2E histogram add; sessions and kept turns are told apart by
+//!   input (ids are per process: two processes' `session-1` are two sessions, shown
+//!   as `session-1 (input 1)` and `session-1 (input 2)`);
 //!   the peak of concurrent sessions adds (processes side by side); the kept turns
 //!   are chosen again from the inputs' kept turns (the slowest exactly; the sample
 //!   spread over the inputs' samples; the P50 and P95 turns the kept turns nearest
@@ -34,8 +36,8 @@
 use super::figures::{self, ComponentInput, TurnTime};
 use super::validate::{self, InvalidReport};
 use crate::aggregate::{
-    self, ComponentTotals, HeapTotals, MemoryTotals, PartTotals, RssShareTotals, SessionTotals,
-    TurnTotals,
+    self, ComponentTotals, HeapTotals, KeptTurn, MemoryTotals, PartTotals, RssShareTotals,
+    SessionTotals, TurnTotals,
 };
 use crate::model::*;
 use hdrhistogram::Histogram;
@@ -114,7 +116,7 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
             source,
         })?;
         turn_totals
-            .merge(&turn_totals_of(path, r)?)
+            .merge(&turn_totals_of(i as u32, path, r)?)
             .map_err(|source| MergeError::Totals {
                 path: path.clone(),
                 name: "turn".into(),
@@ -321,9 +323,10 @@ fn memory_totals_of(c: &ComponentReport) -> MemoryTotals {
     }
 }
 
-/// The turn totals a report stands for (its waterfall, interruptions, sessions and
-/// kept turns), every histogram checked against the count the report states.
-fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
+/// The turn totals a report (input `input`) stands for (its waterfall, interruptions,
+/// sessions and kept turns), every histogram checked against the count the report
+/// states.
+fn turn_totals_of(input: u32, path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
     let histogram =
         |name: &str, what, encoded: &str, stated| -> Result<Histogram<u64>, MergeError> {
             validate::histogram(name, what, encoded, stated).map_err(|source| MergeError::Invalid {
@@ -367,7 +370,14 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
             &i.histogram,
             i.latency.count,
         )?;
-        t.records = turns.records.clone();
+        t.records = turns
+            .records
+            .iter()
+            .map(|record| KeptTurn {
+                input,
+                record: record.clone(),
+            })
+            .collect();
     }
     if let Some(s) = &r.sessions {
         t.sessions_opened = s.opened;
@@ -377,6 +387,7 @@ fn turn_totals_of(path: &Path, r: &Report) -> Result<TurnTotals, MergeError> {
         t.max_tracked_sessions = s.max_tracked;
         for x in &s.sessions {
             t.sessions.push(SessionTotals {
+                input,
                 id: x.id.clone(),
                 e2e: histogram(
                     &x.id,

@@ -29,19 +29,7 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
         let d = h.median_equivalent(v) as f64 - mean;
         sum + (d * d) * n as f64
     });
-    // HDR's `value_at_quantile` for 0 < q <= 1: the first bucket whose running count
-    // reaches ceil(q * total), at its highest equivalent value.
-    let quantile = |q: f64| {
-        let wanted = ((q * total as f64).ceil() as u64).max(1);
-        let mut running = 0u64;
-        for &(v, n) in &recorded {
-            running = running.saturating_add(n);
-            if running >= wanted {
-                return v;
-            }
-        }
-        0
-    };
+    let quantile = |q: f64| value_at_quantile(&recorded, total, q).unwrap_or(0);
     LatencyStats {
         count: total,
         mean: mean / NS_PER_MS,
@@ -52,6 +40,23 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
         min: ms(h.min()),
         max: ms(h.max()),
     }
+}
+
+/// HDR's `value_at_quantile` over `(value, count)` pairs in value order whose counts
+/// sum to `total`: the first value whose running count reaches `ceil(q * total)` (at
+/// least 1), `q` taken within 0 to 1. `None` when there is no sample. With each
+/// bucket's highest equivalent value, as `iter_recorded` gives it, the result is
+/// HDR's to the bit; the report and the rolling alert windows both take theirs here.
+pub(crate) fn value_at_quantile(sorted: &[(u64, u64)], total: u64, q: f64) -> Option<u64> {
+    if total == 0 {
+        return None;
+    }
+    let wanted = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+    let mut running = 0u64;
+    sorted.iter().find_map(|&(v, n)| {
+        running = running.saturating_add(n);
+        (running >= wanted).then_some(v)
+    })
 }
 
 #[cfg(test)]

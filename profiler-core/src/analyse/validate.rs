@@ -129,21 +129,45 @@ pub(crate) fn histogram(
     encoded: &str,
     stated: u64,
 ) -> Result<Histogram<u64>, InvalidReport> {
-    let shown = || printable(component, MAX_SHOWN_NAME_CHARS).into_owned();
-    let h = decode_histogram(encoded).map_err(|source| InvalidReport::Histogram {
-        component: shown(),
+    let h = decode(component, what, encoded)?;
+    count(component, what, h.len(), stated)?;
+    Ok(h)
+}
+
+/// `component` as an error shows it.
+fn shown(component: &str) -> String {
+    printable(component, MAX_SHOWN_NAME_CHARS).into_owned()
+}
+
+/// Decodes `encoded`, the histogram `what` of `component`.
+fn decode(
+    component: &str,
+    what: &'static str,
+    encoded: &str,
+) -> Result<Histogram<u64>, InvalidReport> {
+    decode_histogram(encoded).map_err(|source| InvalidReport::Histogram {
+        component: shown(component),
         what,
         source,
-    })?;
-    if h.len() != stated {
-        return Err(InvalidReport::Count {
-            component: shown(),
-            what,
-            found: h.len(),
-            stated,
-        });
+    })
+}
+
+/// Whether the count `what` of `component` states the `found` samples.
+fn count(
+    component: &str,
+    what: &'static str,
+    found: u64,
+    stated: u64,
+) -> Result<(), InvalidReport> {
+    if found == stated {
+        return Ok(());
     }
-    Ok(h)
+    Err(InvalidReport::Count {
+        component: shown(component),
+        what,
+        found,
+        stated,
+    })
 }
 
 /// Checks the report-wide figures (not the components).
@@ -153,8 +177,7 @@ pub(crate) fn report_figures(report: &Report) -> Result<(), InvalidReport> {
 
 /// Checks one component and returns its decoded histograms.
 pub(crate) fn component(name: &str, c: &ComponentReport) -> Result<Decoded, InvalidReport> {
-    let shown = || printable(name, MAX_SHOWN_NAME_CHARS).into_owned();
-    let place = || format!("component {:?}", shown());
+    let place = || format!("component {:?}", shown(name));
     not_negative(&place(), "throughput_per_sec", c.throughput_per_sec)?;
     not_negative(&place(), "active_sec", c.active_sec)?;
     if let Some(t) = c.target_ms {
@@ -166,36 +189,17 @@ pub(crate) fn component(name: &str, c: &ComponentReport) -> Result<Decoded, Inva
             });
         }
     }
-    let decode = |encoded: &str, what| {
-        decode_histogram(encoded).map_err(|source| InvalidReport::Histogram {
-            component: shown(),
-            what,
-            source,
-        })
-    };
-    let count = |what, found: u64, stated: u64| {
-        if found == stated {
-            Ok(())
-        } else {
-            Err(InvalidReport::Count {
-                component: shown(),
-                what,
-                found,
-                stated,
-            })
-        }
-    };
-    let latency = decode(&c.histogram, "the latency histogram")?;
-    count("latency.count", latency.len(), c.latency.count)?;
-    count("counts.samples", latency.len(), c.counts.samples)?;
-    figures(&shown, "latency", &c.latency, &latency)?;
+    let latency = decode(name, "the latency histogram", &c.histogram)?;
+    count(name, "latency.count", latency.len(), c.latency.count)?;
+    count(name, "counts.samples", latency.len(), c.counts.samples)?;
+    figures(name, "latency", &c.latency, &latency)?;
     let stream = match &c.stream {
         None => None,
         Some(s) => {
-            let h = decode(&s.histogram, "the stream histogram")?;
-            count("stream.total.count", h.len(), s.total.count)?;
-            count("stream.completed", h.len(), s.completed)?;
-            figures(&shown, "stream.total", &s.total, &h)?;
+            let h = decode(name, "the stream histogram", &s.histogram)?;
+            count(name, "stream.total.count", h.len(), s.total.count)?;
+            count(name, "stream.completed", h.len(), s.completed)?;
+            figures(name, "stream.total", &s.total, &h)?;
             Some(h)
         }
     };
@@ -216,7 +220,7 @@ fn not_negative(place: &str, what: &'static str, value: f64) -> Result<(), Inval
 
 /// Each stated latency figure against the one the histogram gives.
 fn figures(
-    shown: &dyn Fn() -> String,
+    component: &str,
     prefix: &'static str,
     stated: &LatencyStats,
     h: &Histogram<u64>,
@@ -236,7 +240,7 @@ fn figures(
             (s - d).abs() <= RELATIVE_TOLERANCE * d.abs().max(s.abs()) + ABSOLUTE_TOLERANCE_MS;
         if !close {
             return Err(InvalidReport::Figure {
-                component: shown(),
+                component: shown(component),
                 what: format!("{prefix}.{what}"),
                 stated: s,
                 derived: d,

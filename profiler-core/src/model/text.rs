@@ -12,6 +12,9 @@ use std::borrow::Cow;
 /// Longest component name the profiler records, in characters: longer names from
 /// spans are cut to it when they register.
 pub const MAX_COMPONENT_NAME_CHARS: usize = 128;
+/// Longest session id the profiler records, in characters: a longer id given to
+/// `Conversation::new` is cut to it.
+pub const MAX_SESSION_ID_CHARS: usize = 128;
 /// Longest name a table row or a chart label shows, in characters.
 pub const MAX_SHOWN_NAME_CHARS: usize = 64;
 /// Longest free text (a bottleneck, a recommendation) a console line shows.

@@ -43,6 +43,24 @@ pub struct TurnReport {
     pub records_kept: RecordsKept,
 }
 
+impl TurnReport {
+    /// The kept turn the waterfall names as its P50 (`KeptAs::P50`) or P95
+    /// (`KeptAs::P95`) turn: the record of that id carrying that mark (a merged report
+    /// may keep two turns of one id, from two processes), else the first of that id.
+    pub fn marked_turn(&self, mark: KeptAs) -> Option<&TurnRecord> {
+        let w = self.waterfall.as_ref()?;
+        let id = match mark {
+            KeptAs::P50 => w.p50_turn,
+            KeptAs::P95 => w.p95_turn,
+            KeptAs::Slowest | KeptAs::Sample => None,
+        }?;
+        let of_id = || self.records.iter().filter(move |r| r.id == id);
+        of_id()
+            .find(|r| r.kept_as.contains(&mark))
+            .or_else(|| of_id().next())
+    }
+}
+
 /// The E2E latency of turns as the sum of its critical-path parts.
 ///
 /// Each turn is walked back from its response (the first item of its response

@@ -23,6 +23,11 @@ pub(crate) struct ComponentState {
     pub(crate) id: u32,
     pub(crate) enabled: AtomicBool,
     pub(crate) warmup_left: AtomicU64,
+    /// Whether the warm-up under way has begun: its first call is running (it
+    /// registered the component) or has ended. A warm-up set again by `reconfigure`
+    /// waits for the component's next call: a component not called again loads
+    /// nothing, and must not hold the memory baseline back (see `warm_up`).
+    warm_up_begun: AtomicBool,
 }
 
 impl ComponentState {
@@ -31,6 +36,18 @@ impl ComponentState {
     pub(crate) fn take_warmup(&self) -> bool {
         if self.warmup_left.load(Relaxed) == 0 {
             return false;
+        }
+        self.take_warmup_call()
+    }
+
+    /// `take_warmup` for a call of the warm-up (a few per component and session).
+    #[cold]
+    fn take_warmup_call(&self) -> bool {
+        if !self.warm_up_begun.load(Relaxed) {
+            let mut r = registry();
+            if !self.warm_up_begun.swap(true, Relaxed) {
+                r.warm_ups_begun += 1;
+            }
         }
         self.warmup_left
             .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
@@ -73,6 +90,12 @@ struct Registry {
     /// Attribute warm-ups, kept so a later configuration keeps them.
     warmups: Vec<Option<u64>>,
     full_warned: bool,
+    /// How many warm-ups have begun (a component's first call with calls to skip,
+    /// after its registration or a `reconfigure`). Changed under the lock, so
+    /// `warm_up` reads it together with the switches: a baseline taken before a
+    /// warm-up began predates it, even when the whole warm-up fell between two
+    /// readings.
+    warm_ups_begun: u64,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -80,6 +103,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     metas: Vec::new(),
     warmups: Vec::new(),
     full_warned: false,
+    warm_ups_begun: 0,
 });
 static STATES: Slots<Slots<ComponentState, CHUNK>, CHUNK> = Slots::new();
 
@@ -145,13 +169,20 @@ pub(crate) fn register(reg: Registration<'_>, cfg: &Config) -> Option<&'static C
         return None;
     }
     let chunk = STATES.get_or_init(id / CHUNK, || Box::new(Slots::new()))?;
+    let enabled = cfg.component_enabled(name);
+    let warmup = warmup_for(cfg, reg.warmup);
     let st = chunk.get_or_init(id % CHUNK, || {
         Box::new(ComponentState {
             id: id as u32,
-            enabled: AtomicBool::new(cfg.component_enabled(name)),
-            warmup_left: AtomicU64::new(warmup_for(cfg, reg.warmup)),
+            enabled: AtomicBool::new(enabled),
+            warmup_left: AtomicU64::new(warmup),
+            // Registered by its first call, which is running now.
+            warm_up_begun: AtomicBool::new(enabled && warmup > 0),
         })
     })?;
+    if enabled && warmup > 0 {
+        r.warm_ups_begun += 1;
+    }
     r.by_name.insert(name.to_string(), id as u32);
     r.warmups.push(reg.warmup);
     r.metas.push(ComponentMeta {
@@ -186,12 +217,14 @@ pub(crate) fn metas() -> Vec<ComponentMeta> {
     registry().metas.clone()
 }
 
-/// Re-applies filter and warm-up of `cfg` to components registered before it.
+/// Re-applies filter and warm-up of `cfg` to components registered before it (a
+/// warm-up set again begins with the component's next call).
 pub(crate) fn reconfigure(cfg: &Config) {
     let r = registry();
     for (id, meta) in r.metas.iter().enumerate() {
         if let Some(st) = state(id as u32) {
             st.enabled.store(cfg.component_enabled(&meta.name), Relaxed);
+            st.warm_up_begun.store(false, Relaxed);
             st.warmup_left
                 .store(warmup_for(cfg, r.warmups[id]), Relaxed);
         }
@@ -203,8 +236,69 @@ pub(crate) fn count() -> usize {
     registry().metas.len()
 }
 
-/// Whether every registered component is past its warm-up.
-pub(crate) fn all_warmed_up() -> bool {
-    let n = registry().metas.len();
-    (0..n as u32).all(|id| state(id).is_none_or(|s| s.warmup_left.load(Relaxed) == 0))
+/// Whether every enabled component is past its warm-up: `Some(n)`, with `n` the
+/// warm-ups begun so far, or `None` while one is warming up. `n` grows when a
+/// component's warm-up begins (its first call after registration or `reconfigure`),
+/// so a baseline taken at a smaller `n` predates it: a program that calls `init`
+/// before its first profiled call (no component yet, so nothing warming up) gets its
+/// baseline moved past the warm-up that comes later, even when the sampler never read
+/// during it. A component without a warm-up begins none: what it keeps from its first
+/// call on counts. Not waited for: disabled components (they record nothing, so their
+/// warm-up never ends), and warm-ups set again by `reconfigure` until the component
+/// is called (one never called again would hold the baseline back for good).
+pub(crate) fn warm_up() -> Option<u64> {
+    let r = registry();
+    let warming = (0..r.metas.len() as u32).filter_map(state).any(|s| {
+        s.enabled.load(Relaxed) && s.warm_up_begun.load(Relaxed) && s.warmup_left.load(Relaxed) > 0
+    });
+    (!warming).then_some(r.warm_ups_begun)
+}
+
+/// How many warm-ups have begun so far (see `warm_up`).
+pub(crate) fn warm_ups_begun() -> u64 {
+    registry().warm_ups_begun
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration(name: &str, warmup: Option<u64>) -> Registration<'_> {
+        Registration {
+            name,
+            kind: Kind::Latency,
+            source: Source::Profile,
+            target_ms: None,
+            warmup,
+            labels: &[],
+            function: "tests",
+        }
+    }
+
+    #[test]
+    fn warm_ups_begin_with_a_call_and_a_disabled_component_is_not_waited_for() {
+        let cfg = Config {
+            components: ["component_warming"].map(String::from).into(),
+            ..Config::default()
+        };
+        let before = warm_ups_begun();
+        // Filtered out: it never records, so its warm-up would never end.
+        register(registration("component_filtered_out", Some(5)), &cfg).unwrap();
+        register(registration("component_no_warm_up", None), &cfg).unwrap();
+        assert_eq!(warm_ups_begun(), before);
+        let st = register(registration("component_warming", Some(2)), &cfg).unwrap();
+        assert_eq!(warm_ups_begun(), before + 1);
+        assert_eq!(warm_up(), None);
+        assert!(st.take_warmup() && st.take_warmup());
+        assert_eq!(warm_up(), Some(before + 1));
+        // A new configuration (one filtering nothing out: it applies to every
+        // component of this test binary) sets the warm-up again; it begins with the
+        // next call, and until then holds nothing back.
+        reconfigure(&Config::default());
+        assert_eq!(warm_up(), Some(before + 1));
+        assert!(st.take_warmup());
+        assert_eq!(warm_up(), None);
+        assert!(st.take_warmup() && !st.take_warmup());
+        assert_eq!(warm_up(), Some(before + 2));
+    }
 }

@@ -7,6 +7,7 @@
 
 use super::turn::{turns_recorded, Turn, DEFAULT_RESPONSE};
 use super::turn_log::OpenSession;
+use crate::model::text::{printable, MAX_SESSION_ID_CHARS};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -30,9 +31,12 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// Opens a session named `id` (its name in the report).
+    /// Opens a session named `id` (its name in the report). The id is kept printable
+    /// and bounded (`model::text::printable`, 128 characters), as component names
+    /// are: it may come from a caller, and every report shows it.
     pub fn new(id: impl Into<String>) -> Conversation {
-        let id: Arc<str> = Arc::from(id.into());
+        let id: String = id.into();
+        let id: Arc<str> = Arc::from(printable(&id, MAX_SESSION_ID_CHARS).as_ref());
         let state = turns_recorded().then(|| Arc::new(OpenSession::open(id.clone())));
         Conversation { id, state }
     }
@@ -43,7 +47,7 @@ impl Conversation {
         Self::new(format!("session-{}", NEXT.fetch_add(1, Relaxed)))
     }
 
-    /// The session's id.
+    /// The session's id, as the report shows it (see [`Conversation::new`]).
     pub fn id(&self) -> &str {
         &self.id
     }

@@ -2,8 +2,8 @@
 //! target, then bottlenecks and recommendations. English or Korean. Every mark comes
 //! from a verdict in the report; nothing is judged here.
 //!
-//! Text from outside (component and GPU names, the timestamp, messages naming a
-//! component) is shown through `model::text::printable`: escapes and newlines written
+//! Text from outside (component, part and GPU names, session ids, the timestamp,
+//! notes and messages naming a component) is shown through `model::text::printable`: escapes and newlines written
 //! as `\u{1b}`, names cut to 64 characters, so a name cannot clear the screen, forge a
 //! line, or pad every row; a last pass escapes anything else but the line breaks.
 
@@ -41,46 +41,7 @@ impl Reporter for ConsoleReporter {
     }
 }
 
-/// How a figure reads against its target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mark {
-    /// ✓
-    Good,
-    /// ⚠
-    Warning,
-    /// ✗
-    Critical,
-}
-
-impl Mark {
-    /// Warning and Medium read as warning; High and Critical as critical.
-    pub fn of(s: Severity) -> Mark {
-        match s {
-            Severity::Good => Mark::Good,
-            Severity::Warning | Severity::Medium => Mark::Warning,
-            Severity::High | Severity::Critical => Mark::Critical,
-        }
-    }
-    /// An optional verdict: none reads as good.
-    pub fn of_opt(s: Option<Severity>) -> Mark {
-        s.map_or(Mark::Good, Mark::of)
-    }
-    /// No verdict reads as good, a suspected leak as warning, a certain one as critical.
-    pub fn of_leak(v: Option<LeakVerdict>) -> Mark {
-        match v {
-            None => Mark::Good,
-            Some(LeakVerdict::Suspected) => Mark::Warning,
-            Some(LeakVerdict::Certain) => Mark::Critical,
-        }
-    }
-    fn symbol(self) -> &'static str {
-        match self {
-            Mark::Good => "✓",
-            Mark::Warning => "⚠",
-            Mark::Critical => "✗",
-        }
-    }
-}
+pub use super::mark::Mark;
 
 struct Words {
     title: &'static str,
@@ -637,7 +598,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
         let width = wf
             .parts
             .iter()
-            .map(|p| p.name.chars().count())
+            .map(|p| name(&p.name).chars().count())
             .max()
             .unwrap_or(0)
             .max(w.part.chars().count());
@@ -652,7 +613,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             let _ = writeln!(
                 o,
                 "      {:<width$}  {:>share_w$}  {:>9.2}  {:>9.2}",
-                p.name,
+                name(&p.name),
                 pct(p.share_pct),
                 p.per_turn.median,
                 p.per_turn.p95
@@ -664,8 +625,8 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             w.total,
             pct(wf.shares_sum_pct)
         );
-        let exemplar = |label: &str, id: Option<u64>| {
-            let r = t.records.iter().find(|r| Some(r.id) == id)?;
+        let exemplar = |label: &str, mark: KeptAs| {
+            let r = t.marked_turn(mark)?;
             Some(format!(
                 "{label} #{} ({:.2}ms)",
                 r.id,
@@ -673,8 +634,8 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             ))
         };
         let marked: Vec<String> = [
-            exemplar(w.p50_turn, wf.p50_turn),
-            exemplar(w.p95_turn, wf.p95_turn),
+            exemplar(w.p50_turn, KeptAs::P50),
+            exemplar(w.p95_turn, KeptAs::P95),
         ]
         .into_iter()
         .flatten()
@@ -710,7 +671,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
             let parts: Vec<String> = r
                 .waterfall
                 .iter()
-                .map(|(n, ms)| format!("{n} {ms:.1}"))
+                .map(|(n, ms)| format!("{} {ms:.1}", name(n)))
                 .collect();
             let outcome = match r.outcome {
                 TurnOutcome::Responded => "",
@@ -722,7 +683,7 @@ fn turn_details(o: &mut String, w: &Words, t: &TurnReport) {
                 o,
                 "      #{:<4} {:<12} {:>9.2}ms{outcome}  {}",
                 r.id,
-                r.session.as_deref().unwrap_or("-"),
+                r.session.as_deref().map_or(Cow::Borrowed("-"), name),
                 r.e2e_ms.unwrap_or(0.0),
                 parts.join(" · ")
             );
@@ -755,7 +716,7 @@ fn sessions(o: &mut String, w: &Words, s: &SessionsReport, pooled: Option<&Compo
     for x in &s.sessions {
         line.push_str(&format!(
             " | {} {:.2}ms {} ({} {})",
-            x.id,
+            name(&x.id),
             x.e2e.p95,
             Mark::of(x.severity).symbol(),
             x.turns,
@@ -779,7 +740,7 @@ fn sessions(o: &mut String, w: &Words, s: &SessionsReport, pooled: Option<&Compo
         } else {
             "-"
         };
-        let _ = writeln!(o, "  • {label}: {mark} {}", b.note);
+        let _ = writeln!(o, "  • {label}: {mark} {}", text(&b.note));
     }
 }
 

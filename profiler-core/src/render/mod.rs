@@ -14,11 +14,13 @@ pub mod console;
 pub mod files;
 pub mod html;
 pub mod json;
+pub mod mark;
 pub(crate) mod style;
 pub mod trace;
 
 use crate::config::Config;
 use crate::model::Report;
+pub use mark::Mark;
 use std::path::{Path, PathBuf};
 
 /// Why a report could not be written or read.

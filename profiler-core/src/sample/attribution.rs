@@ -210,11 +210,11 @@ impl Attribution {
         self.costed += 1;
     }
 
-    /// Marks the baseline (after warm-up): each component's shares from now on are
-    /// its growth since the baseline.
+    /// Marks the baseline (after warm-up; taken again while one runs, see `memory`):
+    /// each component's shares from now on are its growth since the baseline.
     pub(crate) fn take_baseline(&mut self) {
         for c in &mut self.components {
-            c.at_baseline.get_or_insert(c.bytes);
+            c.at_baseline = Some(c.bytes);
         }
     }
 

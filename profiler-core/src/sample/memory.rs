@@ -5,6 +5,15 @@
 //! timeline is bounded (see `timeline`): on long runs the kept points are spread
 //! further apart.
 //!
+//! The baseline is the first reading after every enabled component is past its
+//! warm-up; during a warm-up it follows the latest reading. A warm-up that begins
+//! later (a component registered with calls to skip) moves it again, even when the
+//! whole warm-up fell between two readings (`component::warm_up` counts the warm-ups
+//! begun): a program that calls `init` before its first profiled call, whose warm-up
+//! then loads a model, is judged on what it gained after loading, not on the load.
+//! Components without a warm-up begin none, so a run of only those (or of none) is
+//! judged from its first reading.
+//!
 //! With the owner-tracking `CountingAllocator` it also keeps each component's live
 //! heap bytes at the baseline, so the report can give live bytes gained after warm-up.
 
@@ -26,6 +35,9 @@ const MANUAL_INTERVAL_MS: u64 = 500;
 struct Track {
     timeline: Timeline<MemoryPoint>,
     baseline: Option<MemoryPoint>,
+    /// The warm-ups begun (`component::warm_up`) when the last reading was taken,
+    /// `None` if it was taken during a warm-up (or before any component).
+    warm: Option<u64>,
     first: Option<MemoryPoint>,
     last: Option<MemoryPoint>,
     peak_rss_mb: f64,
@@ -43,6 +55,7 @@ impl Track {
         Track {
             timeline: Timeline::new(MAX_POINTS),
             baseline: None,
+            warm: None,
             first: None,
             last: None,
             peak_rss_mb: 0.0,
@@ -53,9 +66,12 @@ impl Track {
         }
     }
 
-    /// Offers a point to the timeline: kept when one is due (or `force`).
-    fn push(&mut self, p: MemoryPoint, warmed_up: bool, force: bool) {
-        if self.baseline.is_none() && warmed_up {
+    /// Offers a point to the timeline: kept when one is due (or `force`). `warm` is
+    /// `component::warm_up()` as of this reading: the baseline moves to every reading
+    /// taken during a warm-up and to the first one after it (see the module docs).
+    fn push(&mut self, p: MemoryPoint, warm: Option<u64>, force: bool) {
+        let after_warm_up = warm.is_some() && self.warm == warm;
+        if !after_warm_up || self.baseline.is_none() {
             self.baseline = Some(p);
             if let Some(a) = self.attribution.as_mut() {
                 a.take_baseline();
@@ -66,6 +82,7 @@ impl Track {
                     Some((0..n).map(|id| alloc::component_heap(id).live()).collect());
             }
         }
+        self.warm = warm;
         self.first.get_or_insert(p);
         self.last = Some(p);
         self.peak_rss_mb = self.peak_rss_mb.max(p.rss_mb);
@@ -78,7 +95,7 @@ impl Track {
 
     /// Minutes from the baseline to the last reading.
     fn minutes_since_baseline(&self) -> f64 {
-        match (self.baseline.or(self.first), self.last) {
+        match (self.baseline, self.last) {
             (Some(b), Some(l)) => (l.t_sec - b.t_sec) / 60.0,
             _ => 0.0,
         }
@@ -86,7 +103,7 @@ impl Track {
 
     fn report(&self) -> Option<MemoryReport> {
         let last = self.last?;
-        let base = self.baseline.or(self.first)?;
+        let base = self.baseline?;
         let growth = last.rss_mb - base.rss_mb;
         let minutes = (last.t_sec - base.t_sec) / 60.0;
         Some(MemoryReport {
@@ -193,7 +210,7 @@ pub struct MemorySampler {
 
 /// Reads memory now, closes an attribution interval and offers the reading to the
 /// timeline. The caller counts the cost.
-fn sample_into(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: bool) {
+fn sample_into(track: &Mutex<Track>, started: Instant, warm: Option<u64>, force: bool) {
     let tick = clock::now();
     let Some(r) = probe::read() else { return };
     let mut t = track.lock().unwrap_or_else(|e| e.into_inner());
@@ -205,14 +222,14 @@ fn sample_into(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: b
         rss_mb: r.rss_bytes as f64 / MB,
         vms_mb: r.vms_bytes as f64 / MB,
     };
-    t.push(p, warmed_up, force);
+    t.push(p, warm, force);
 }
 
 /// `sample_into` on the calling thread, counting its cost: the CPU time it took on
 /// this thread, else its wall time.
-fn probe_here(track: &Mutex<Track>, started: Instant, warmed_up: bool, force: bool) {
+fn probe_here(track: &Mutex<Track>, started: Instant, warm: Option<u64>, force: bool) {
     let (cpu, wall) = (thread_cpu_ns(), Instant::now());
-    sample_into(track, started, warmed_up, force);
+    sample_into(track, started, warm, force);
     let cost = match (cpu, thread_cpu_ns()) {
         (Some(before), Some(after)) => after.saturating_sub(before),
         _ => wall.elapsed().as_nanos() as u64,
@@ -243,8 +260,14 @@ impl MemorySampler {
     /// Samples now and then every `interval` on a background thread (the timeline),
     /// and in between as often as `overhead_pct` percent of the components' running
     /// time allows (each component's share of the RSS changes; 0: no shares).
-    /// `warmed_up` tells whether the baseline may be taken yet.
-    pub fn start(interval: Duration, overhead_pct: f64, warmed_up: fn() -> bool) -> MemorySampler {
+    /// `warm_up` tells whether every component is past its warm-up, with how many
+    /// warm-ups had begun by then (`Some`), or not (`None`): the baseline is the first
+    /// reading after the warm-ups (see the module docs).
+    pub fn start(
+        interval: Duration,
+        overhead_pct: f64,
+        warm_up: fn() -> Option<u64>,
+    ) -> MemorySampler {
         let attribution = (overhead_pct > 0.0).then(|| Attribution::new(overhead_pct, interval));
         let counts_running = attribution.is_some();
         if counts_running {
@@ -258,7 +281,7 @@ impl MemorySampler {
         // The first reading on the caller's thread: the run's start (and, without
         // warm-up, its baseline) is the moment profiling starts, not when the
         // sampler's thread first gets a core.
-        probe_here(&track, started, warmed_up(), true);
+        probe_here(&track, started, warm_up(), true);
         let first = if counts_running {
             MIN_INTERVAL
         } else {
@@ -266,29 +289,33 @@ impl MemorySampler {
         };
         let next = Arc::new(AtomicU64::new(first.as_nanos() as u64));
         let (t, n) = (track.clone(), next.clone());
-        // CPU time of this thread when its last tick ended.
-        let mut cpu_mark: Option<u64> = None;
-        let ticker = Ticker::start(
+        let ticker = Ticker::start_with(
             "profiler-memory",
             false,
             move || Duration::from_nanos(next.load(Relaxed)),
             move || {
-                let wall = Instant::now();
-                sample_into(&t, started, warmed_up(), false);
-                // This tick's cost: the thread's CPU time since the last tick ended
-                // (the wake-up, the read and the bookkeeping), else the read's wall time.
-                let cpu = thread_cpu_ns();
-                let cost = match (cpu, cpu_mark) {
-                    (Some(now), Some(mark)) => now.saturating_sub(mark),
-                    _ => wall.elapsed().as_nanos() as u64,
-                };
-                cpu_mark = cpu;
-                let mut track = t.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(a) = track.attribution.as_mut() {
-                    a.cost(cost);
-                    n.store(a.next_interval().as_nanos() as u64, Relaxed);
+                // CPU time of this thread when its last tick ended, first marked as it
+                // starts: the first tick is costed like the others (its wake-up, read
+                // and bookkeeping), not by wall time, which a busy machine stretches.
+                let mut cpu_mark = thread_cpu_ns();
+                move || {
+                    let wall = Instant::now();
+                    sample_into(&t, started, warm_up(), false);
+                    // This tick's cost: the thread's CPU time since the last tick
+                    // ended, else the read's wall time.
+                    let cpu = thread_cpu_ns();
+                    let cost = match (cpu, cpu_mark) {
+                        (Some(now), Some(mark)) => now.saturating_sub(mark),
+                        _ => wall.elapsed().as_nanos() as u64,
+                    };
+                    cpu_mark = cpu;
+                    let mut track = t.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(a) = track.attribution.as_mut() {
+                        a.cost(cost);
+                        n.store(a.next_interval().as_nanos() as u64, Relaxed);
+                    }
+                    Flow::Continue
                 }
-                Flow::Continue
             },
         )
         .ok();
@@ -321,12 +348,19 @@ impl MemorySampler {
     /// Probes now on the caller's thread: closes an attribution interval and offers
     /// the reading to the timeline (the CPU time it takes is counted as its cost).
     pub fn tick(&self) {
-        probe_here(&self.track, self.started, component::all_warmed_up(), false);
+        probe_here(&self.track, self.started, component::warm_up(), false);
     }
 
     /// The report so far (takes one more sample first, so the end of the run is in it).
+    /// `warmed_up` says whether that reading comes after the warm-up (a warm-up begun
+    /// since the baseline still moves it there).
     pub fn report(&self, warmed_up: bool) -> Option<MemoryReport> {
-        probe_here(&self.track, self.started, warmed_up, true);
+        self.report_at(warmed_up.then(component::warm_ups_begun))
+    }
+
+    /// `report`, with `component::warm_up()` as of the caller's reading.
+    pub(crate) fn report_at(&self, warm: Option<u64>) -> Option<MemoryReport> {
+        probe_here(&self.track, self.started, warm, true);
         self.track
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -361,6 +395,9 @@ impl Drop for MemorySampler {
 mod tests {
     use super::*;
 
+    /// Every component past its warm-up, none begun since.
+    const WARM: Option<u64> = Some(0);
+
     fn point(t: f64, rss: f64) -> MemoryPoint {
         MemoryPoint {
             t_sec: t,
@@ -372,9 +409,9 @@ mod tests {
     #[test]
     fn growth_is_measured_from_the_baseline_after_warm_up() {
         let mut t = Track::new(1000, None);
-        t.push(point(0.0, 500.0), false, false); // model loading, not the baseline
-        t.push(point(30.0, 1000.0), true, false);
-        t.push(point(90.0, 1060.0), true, false);
+        t.push(point(0.0, 500.0), None, false); // model loading, not the baseline
+        t.push(point(30.0, 1000.0), WARM, false);
+        t.push(point(90.0, 1060.0), WARM, false);
         let r = t.report().unwrap();
         assert_eq!(r.baseline_rss_mb, 1000.0);
         assert_eq!(r.growth_mb, 60.0);
@@ -383,10 +420,49 @@ mod tests {
     }
 
     #[test]
+    fn the_baseline_follows_the_readings_during_warm_up_and_stops_at_the_first_after() {
+        let mut t = Track::new(1000, None);
+        // A component loading its model while it warms up.
+        t.push(point(0.0, 100.0), None, false);
+        t.push(point(10.0, 400.0), None, false);
+        t.push(point(20.0, 700.0), None, false);
+        assert_eq!(t.report().unwrap().growth_mb, 0.0);
+        t.push(point(30.0, 710.0), Some(1), false);
+        t.push(point(90.0, 720.0), Some(1), false);
+        let r = t.report().unwrap();
+        assert_eq!((r.baseline_rss_mb, r.baseline_at_sec), (710.0, 30.0));
+        assert_eq!(r.growth_mb, 10.0);
+    }
+
+    #[test]
+    fn a_warm_up_begun_between_two_readings_moves_the_baseline_after_it() {
+        let mut t = Track::new(1000, None);
+        t.push(point(0.0, 100.0), Some(0), false);
+        t.push(point(10.0, 101.0), Some(0), false);
+        // A new component loaded 500 MB in its warm-up, all of it between readings.
+        t.push(point(20.0, 601.0), Some(1), false);
+        t.push(point(80.0, 602.0), Some(1), false);
+        let r = t.report().unwrap();
+        assert_eq!(r.baseline_rss_mb, 601.0);
+        assert_eq!(r.growth_mb, 1.0);
+    }
+
+    #[test]
+    fn a_run_still_warming_up_at_its_end_judges_no_growth() {
+        let mut t = Track::new(1000, None);
+        t.push(point(0.0, 100.0), None, false);
+        t.push(point(60.0, 900.0), None, true);
+        let r = t.report().unwrap();
+        assert_eq!((r.baseline_rss_mb, r.growth_mb), (900.0, 0.0));
+        // The timeline still shows the whole run.
+        assert_eq!(r.timeline.len(), 2);
+    }
+
+    #[test]
     fn a_long_run_keeps_a_bounded_timeline() {
         let mut t = Track::new(10, None);
         for i in 0..10 * MAX_POINTS {
-            t.push(point(i as f64, 100.0), true, false);
+            t.push(point(i as f64, 100.0), WARM, false);
         }
         let r = t.report().unwrap();
         assert!(r.timeline.len() <= MAX_POINTS);
@@ -400,11 +476,11 @@ mod tests {
         let mut t = Track::new(500, None);
         for i in 0..100 {
             // A probe every 5 ms for 0.5 s: one timeline point, then the next one due.
-            t.push(point(i as f64 * 0.005, 100.0), true, false);
+            t.push(point(i as f64 * 0.005, 100.0), WARM, false);
         }
         assert_eq!(t.timeline.points().len(), 1);
-        t.push(point(0.5, 100.0), true, false);
-        t.push(point(0.51, 100.0), true, true); // the report's last reading is kept
+        t.push(point(0.5, 100.0), WARM, false);
+        t.push(point(0.51, 100.0), WARM, true); // the report's last reading is kept
         assert_eq!(t.timeline.points().len(), 3);
     }
 }

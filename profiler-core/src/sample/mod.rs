@@ -52,7 +52,7 @@ impl Samplers {
             memory: memory::MemorySampler::start(
                 Duration::from_millis(cfg.memory_interval_ms),
                 cfg.memory_overhead_pct,
-                component::all_warmed_up,
+                component::warm_up,
             ),
             gpu: gpu::GpuSampler::from_config(cfg),
         }
@@ -80,7 +80,7 @@ impl Samplers {
             Default::default()
         };
         // The process reading first: the components' figures then run to it.
-        let memory = self.memory.report(component::all_warmed_up());
+        let memory = self.memory.report_at(component::warm_up());
         let component_memory = self.memory.component_memory();
         Extras {
             duration_sec,

@@ -36,26 +36,38 @@ impl Ticker {
         name: &str,
         now: bool,
         interval: impl Fn() -> Duration + Send + 'static,
-        mut tick: impl FnMut() -> Flow + Send + 'static,
+        tick: impl FnMut() -> Flow + Send + 'static,
+    ) -> std::io::Result<Ticker> {
+        Self::start_with(name, now, interval, move || tick)
+    }
+
+    /// `start`, with the tick made by `make_tick` on the new thread as it starts (for
+    /// a tick that reads something of its own thread first, such as its CPU clock).
+    pub(crate) fn start_with<T: FnMut() -> Flow>(
+        name: &str,
+        now: bool,
+        interval: impl Fn() -> Duration + Send + 'static,
+        make_tick: impl FnOnce() -> T + Send + 'static,
     ) -> std::io::Result<Ticker> {
         let stop: Stop = Arc::new((Mutex::new(false), Condvar::new()));
         let s = stop.clone();
         let thread_name = name.to_string();
-        let mut warned = false;
-        let mut tick = move || match catch_unwind(AssertUnwindSafe(&mut tick)) {
-            Ok(flow) => flow,
-            Err(_) => {
-                if !std::mem::replace(&mut warned, true) {
-                    crate::status::line(format_args!(
-                        "profiler: a tick of the {thread_name} thread panicked; it goes on at the next interval"
-                    ));
-                }
-                Flow::Continue
-            }
-        };
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
+                let mut tick = make_tick();
+                let mut warned = false;
+                let mut tick = move || match catch_unwind(AssertUnwindSafe(&mut tick)) {
+                    Ok(flow) => flow,
+                    Err(_) => {
+                        if !std::mem::replace(&mut warned, true) {
+                            crate::status::line(format_args!(
+                                "profiler: a tick of the {thread_name} thread panicked; it goes on at the next interval"
+                            ));
+                        }
+                        Flow::Continue
+                    }
+                };
                 if now && tick() == Flow::Stop {
                     return;
                 }
@@ -131,21 +143,58 @@ mod tests {
         while n.load(Relaxed) < 3 {
             std::thread::yield_now();
         }
-        // A long interval does not delay the stop: it wakes the wait.
+        t.stop();
+        let after = n.load(Relaxed);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(n.load(Relaxed), after, "no tick after stop");
+    }
+
+    #[test]
+    fn a_stop_wakes_a_thread_waiting_out_a_long_interval() {
+        // The interval is read right before the wait: once read, the thread waits an
+        // hour unless the stop wakes it.
+        let (waiting, about_to_wait) = std::sync::mpsc::channel();
         let mut slow = Ticker::start(
             "slow",
             false,
-            || Duration::from_secs(3600),
+            move || {
+                let _ = waiting.send(());
+                Duration::from_secs(3600)
+            },
             || Flow::Continue,
         )
         .unwrap();
-        let started = std::time::Instant::now();
-        slow.stop();
+        about_to_wait.recv().unwrap();
+        let (done, stopped) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            slow.stop();
+            let _ = done.send(());
+        });
+        // A minute is only a bound against hanging for the hour.
+        assert!(
+            stopped.recv_timeout(Duration::from_secs(60)).is_ok(),
+            "the stop waited for the interval"
+        );
+    }
+
+    #[test]
+    fn the_tick_is_made_on_the_tickers_own_thread() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut t = Ticker::start_with(
+            "test-made-there",
+            true,
+            || Duration::from_secs(3600),
+            move || {
+                let made_on = std::thread::current().name().map(String::from);
+                move || {
+                    let _ = tx.send(made_on.clone());
+                    Flow::Stop
+                }
+            },
+        )
+        .unwrap();
+        assert_eq!(rx.recv().unwrap().as_deref(), Some("test-made-there"));
         t.stop();
-        let after = n.load(Relaxed);
-        assert!(started.elapsed() < Duration::from_secs(3600));
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(n.load(Relaxed), after, "no tick after stop");
     }
 
     #[test]

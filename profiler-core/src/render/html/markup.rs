@@ -8,6 +8,7 @@
 
 use super::words::Words;
 use crate::model::{LeakVerdict, Severity};
+use crate::render::Mark;
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -74,13 +75,10 @@ pub(super) fn sev_class(s: Severity) -> &'static str {
     }
 }
 
-/// ✓ good, ⚠ warning or medium, ✗ high or critical (as the console marks them).
+/// ✓ good, ⚠ warning or medium, ✗ high or critical (`render::Mark`, as the console
+/// marks them).
 pub(super) fn symbol(s: Severity) -> &'static str {
-    match s {
-        Severity::Good => "✓",
-        Severity::Warning | Severity::Medium => "⚠",
-        Severity::High | Severity::Critical => "✗",
-    }
+    Mark::of(s).symbol()
 }
 
 /// The severity's rank, for sorting (good 0 to critical 4).
@@ -100,15 +98,15 @@ pub(super) fn badge(w: &Words, s: Severity) -> String {
 
 /// A leak verdict as a badge (none: good).
 pub(super) fn leak_badge(w: &Words, v: Option<LeakVerdict>) -> String {
-    match v {
-        None => format!("<span class=\"badge good\">✓ {}</span>", w.no_leak),
-        Some(LeakVerdict::Suspected) => {
-            format!("<span class=\"badge medium\">⚠ {}</span>", w.leak_suspected)
-        }
-        Some(LeakVerdict::Certain) => {
-            format!("<span class=\"badge critical\">✗ {}</span>", w.leak_certain)
-        }
-    }
+    let (class, word) = match v {
+        None => ("good", w.no_leak),
+        Some(LeakVerdict::Suspected) => ("medium", w.leak_suspected),
+        Some(LeakVerdict::Certain) => ("critical", w.leak_certain),
+    };
+    format!(
+        "<span class=\"badge {class}\">{} {word}</span>",
+        Mark::of_leak(v).symbol()
+    )
 }
 
 /// About `n` round tick values covering `lo..=hi` (steps of 1, 2 or 5 times a power of

@@ -73,8 +73,8 @@ fn waterfall(o: &mut String, w: &Words, t: &TurnReport, wf: &Waterfall, target: 
             .map(|p| (p.name.as_str(), p.per_turn.mean))
             .collect(),
     )];
-    for (label, id) in [(w.p50_turn, wf.p50_turn), (w.p95_turn, wf.p95_turn)] {
-        if let Some(rec) = t.records.iter().find(|r| Some(r.id) == id) {
+    for (label, mark) in [(w.p50_turn, KeptAs::P50), (w.p95_turn, KeptAs::P95)] {
+        if let Some(rec) = t.marked_turn(mark) {
             bars.push((
                 format!(
                     "{label} #{} · {} ms",
