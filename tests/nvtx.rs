@@ -148,10 +148,10 @@ fn profiler_nvtx_variable() -> &'static str {
     }
 }
 
-/// Compiles the stand-in tool into a shared library under target/.
+/// Compiles the stand-in tool into a shared library under the target directory.
 fn fake_tool() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = root.join("target/tmp/nvtx-tool");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("nvtx-tool");
     std::fs::create_dir_all(&out).unwrap();
     let lib = out.join(format!("libfake_nvtx_tool_{}.so", std::process::id()));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());

@@ -13,8 +13,6 @@
 //! Without one a test is skipped with one line, unless `BROWSER_TESTS=required` (as
 //! `.ci/run` sets where Chromium is installed).
 
-#![allow(dead_code)] // each test binary uses its own part of it
-
 use base64::Engine;
 use serde_json::{json, Value};
 use std::fs::{self, File};
