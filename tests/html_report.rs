@@ -14,7 +14,7 @@ mod browser;
 mod common;
 
 use browser::{file_url, launch_or_skip, Browser};
-use common::{in_child, run_child};
+use common::{advance_ms, in_child, install_mock_clock, run_child, timed};
 use futures::{Stream, StreamExt};
 use profiler::analyse::compare::{Comparison, Percentile};
 use profiler::model::{GpuPoint, Report};
@@ -24,37 +24,22 @@ use profiler::sample::Extras;
 use profiler::{analyse, profile, Config, Conversation, Formats, Lang};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-
-const MS: u64 = 1_000_000;
-
-static MOCK: OnceLock<Arc<quanta::Mock>> = OnceLock::new();
-
-fn advance(ms: u64) {
-    MOCK.get().expect("mock clock").increment(ms * MS);
-}
+use std::sync::OnceLock;
 
 /// A spread of `0..n` that depends on the turn and the stage, in no order.
 fn spread(k: u64, stage: u64, n: u64) -> u64 {
     (k * 7919 + stage * 104_729) % n
 }
 
-fn timed(ms: Vec<u64>) -> impl Stream<Item = u64> {
-    futures::stream::iter(ms).map(|m| {
-        advance(m);
-        m
-    })
-}
-
 #[profile(component = "vad", target_ms = 30)]
 fn detect(ms: u64) -> bool {
-    advance(ms);
+    advance_ms(ms);
     true
 }
 
 #[profile(component = "stt", target_ms = 100, provider = "deepgram")]
 fn transcribe(ms: u64) -> Result<String, String> {
-    advance(ms);
+    advance_ms(ms);
     if ms > 150 {
         Err("vad timeout".into())
     } else {
@@ -64,7 +49,7 @@ fn transcribe(ms: u64) -> Result<String, String> {
 
 #[profile(component = "retrieval")]
 fn retrieve(ms: u64) {
-    advance(ms);
+    advance_ms(ms);
 }
 
 #[profile(component = "llm", target_ms = 200, first_item, model = "gpt-4o-mini")]
@@ -79,7 +64,7 @@ fn speak(ms: Vec<u64>) -> impl Stream<Item = u64> {
 
 #[profile(component = "avatar", target_ms = 50, frame)]
 fn render_frame(ms: u64) {
-    advance(ms);
+    advance_ms(ms);
 }
 
 /// One recorded GPU sample per turn.
@@ -99,10 +84,7 @@ fn child_pipeline_report() {
     if !in_child() {
         return;
     }
-    let (clock, mock) = quanta::Clock::mock();
-    assert!(profiler::install_clock(clock), "the mock clock comes first");
-    mock.increment(1_000 * MS);
-    let _ = MOCK.set(mock);
+    install_mock_clock();
     let dir = PathBuf::from(std::env::var("HTML_TEST_DIR").unwrap());
     let lang = Lang::parse(&std::env::var("HTML_TEST_LANG").unwrap()).unwrap();
     // Percent of the base TTS time: 130 for the "after" run of a comparison.
@@ -130,13 +112,13 @@ fn child_pipeline_report() {
         let turn = conversations[k as usize % 3].turn();
         {
             let _in = turn.enter();
-            advance(20 + spread(k, 1, 60));
+            advance_ms(20 + spread(k, 1, 60));
             detect(8 + spread(k, 2, 30));
             let _ = transcribe(60 + spread(k, 3, 100));
             retrieve(10 + spread(k, 4, 20));
             let tokens = vec![120 + spread(k, 5, 140), 60, 60];
             assert_eq!(futures::executor::block_on(answer(tokens).count()), 3);
-            advance(3);
+            advance_ms(3);
             let first = (100 + spread(k, 6, 140)) * tts_pct / 100;
             let mut audio = speak(vec![first, 40, 40]);
             assert!(futures::executor::block_on(audio.next()).is_some());

@@ -5,31 +5,14 @@
 
 mod common;
 
-use common::in_child;
+use common::{in_child, reports_in};
 use futures::{Stream, StreamExt};
 use profiler::profile;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "profiler-reliability-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn reports_in(dir: &Path) -> Vec<profiler::Report> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| profiler::render::json::read(p).unwrap())
-        .collect()
+    common::scratch("profiler-reliability", name)
 }
 
 fn spin(d: Duration) {
@@ -240,13 +223,9 @@ fn latencies_past_the_recording_range_are_counted_and_said() {
     );
 }
 
-static MOCK: std::sync::OnceLock<std::sync::Arc<quanta::Mock>> = std::sync::OnceLock::new();
-
 #[profile(component = "batch")]
 fn nightly_batch(minutes: u64) {
-    MOCK.get()
-        .unwrap()
-        .increment(Duration::from_secs(minutes * 60));
+    common::advance_ms(minutes * 60_000);
 }
 
 #[test]
@@ -255,9 +234,7 @@ fn child_clamped() {
     if !in_child() {
         return;
     }
-    let (clock, mock) = quanta::Clock::mock();
-    assert!(profiler::install_clock(clock));
-    let _ = MOCK.set(mock);
+    common::install_mock_clock();
     let profiler = profiler::init_with(profiler::Config {
         formats: profiler::Formats {
             console: true,

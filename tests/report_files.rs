@@ -27,12 +27,7 @@ fn run_child(child: &str, vars: &[(&str, &str)]) -> (bool, String, String) {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "profiler-report-test-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    common::scratch("profiler-report-test", name)
 }
 
 #[test]

@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::in_child;
+use common::{in_child, reports_in};
 use profiler::profile;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,9 +21,7 @@ fn answer(i: u64) -> u64 {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("profiler-signals-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    common::scratch("profiler-signals", name)
 }
 
 /// Starts the child `name` with `vars`, waits for it to be ready, sends it `signals`
@@ -46,17 +44,6 @@ fn signalled(name: &str, vars: &[(&str, &str)], signals: &[libc::c_int]) -> Exit
     // Drain the rest of its output so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     child.wait().unwrap()
-}
-
-fn reports_in(dir: &Path) -> Vec<profiler::Report> {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "json"))
-                .map(|p| profiler::render::json::read(&p).unwrap())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

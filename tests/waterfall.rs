@@ -5,68 +5,30 @@
 
 mod common;
 
-use common::{in_child, run_child};
+use common::{advance_ms, hop_once, in_child, install_mock_clock, run_child, timed};
 use futures::{Stream, StreamExt};
 use profiler::model::*;
 use profiler::{profile, Conversation, Turn};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-use std::task::Poll;
 
 const MS: u64 = 1_000_000;
 
-static MOCK: OnceLock<Arc<quanta::Mock>> = OnceLock::new();
-
-/// Installs the mock clock (before anything is measured), one second past zero.
-fn mock_clock() {
-    let (clock, mock) = quanta::Clock::mock();
-    assert!(profiler::install_clock(clock), "the mock clock comes first");
-    mock.increment(1_000 * MS);
-    let _ = MOCK.set(mock);
-}
-
-/// Time passes: `ms` milliseconds.
-fn advance(ms: u64) {
-    MOCK.get().expect("mock clock").increment(ms * MS);
-}
-
-/// Pending once (so that two joined stages both begin before either ends).
-async fn yield_once() {
-    let mut yielded = false;
-    futures::future::poll_fn(|cx| {
-        if std::mem::replace(&mut yielded, true) {
-            return Poll::Ready(());
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await
-}
-
 #[profile(component = "stt")]
 fn transcribe(ms: u64) -> String {
-    advance(ms);
+    advance_ms(ms);
     "tell me about a project".into()
 }
 
 #[profile(component = "rag_a")]
 async fn retrieve_a(ms: u64) {
-    yield_once().await;
-    advance(ms);
+    hop_once().await;
+    advance_ms(ms);
 }
 
 #[profile(component = "rag_b")]
 async fn retrieve_b(ms: u64) {
-    yield_once().await;
-    advance(ms);
-}
-
-/// A stream whose items take `ms[i]` each.
-fn timed(ms: Vec<u64>) -> impl Stream<Item = u64> {
-    futures::stream::iter(ms).map(|m| {
-        advance(m);
-        m
-    })
+    hop_once().await;
+    advance_ms(ms);
 }
 
 #[profile(component = "llm", first_item)]
@@ -94,7 +56,7 @@ fn pipeline_turn(turn: &Turn, k: u64) -> u64 {
         3,
         60 + 11 * k,
     );
-    advance(wait);
+    advance_ms(wait);
     transcribe(stt);
     // A ends after `rag_a`, B `rag_b` later: B alone is on the path.
     futures::executor::block_on(async { futures::join!(retrieve_a(rag_a), retrieve_b(rag_b)) });
@@ -102,7 +64,7 @@ fn pipeline_turn(turn: &Turn, k: u64) -> u64 {
         futures::executor::block_on(answer(vec![ttft, rest]).count()),
         2
     );
-    advance(glue);
+    advance_ms(glue);
     let mut audio = speak(vec![ttfb, 20, 20]);
     assert!(futures::executor::block_on(audio.next()).is_some());
     assert_eq!(futures::executor::block_on(audio.count()), 2);
@@ -124,7 +86,7 @@ fn child_waterfall() {
     if !in_child() {
         return;
     }
-    mock_clock();
+    install_mock_clock();
     let mut e2e = Vec::new();
     for k in 0..5 {
         let turn = Turn::start();
@@ -204,7 +166,7 @@ fn child_interruptions() {
     if !in_child() {
         return;
     }
-    mock_clock();
+    install_mock_clock();
     // A: interrupted 50 ms into the response; the bot goes on 30 ms, then stops.
     let a = Turn::start();
     {
@@ -212,9 +174,9 @@ fn child_interruptions() {
         transcribe(40);
         let mut audio = speak(vec![100, 20, 20, 20]);
         assert!(futures::executor::block_on(audio.next()).is_some());
-        advance(50);
+        advance_ms(50);
         a.interrupt();
-        advance(30);
+        advance_ms(30);
         drop(audio);
     }
     drop(a);
@@ -225,12 +187,12 @@ fn child_interruptions() {
         let _in = b.enter();
         let mut tokens = answer(vec![50, 40]);
         assert!(futures::executor::block_on(tokens.next()).is_some());
-        advance(10);
+        advance_ms(10);
         b.interrupt();
         assert_eq!(futures::executor::block_on(tokens.count()), 1);
         let mut audio = speak(vec![30, 20]);
         assert!(futures::executor::block_on(audio.next()).is_some());
-        advance(20);
+        advance_ms(20);
         drop(audio);
         // A stage call that ends after the mark: cancelled, not a sample.
         transcribe(5);
@@ -316,7 +278,7 @@ fn interruptions_are_counted_and_timed_and_their_calls_are_not_samples() {
 /// A turn of `ms` in `conversation`, responded by mark.
 fn quick_turn(conversation: &Conversation, ms: u64) {
     let turn = conversation.turn();
-    advance(ms);
+    advance_ms(ms);
     turn.respond();
 }
 
@@ -326,7 +288,7 @@ fn child_sessions() {
     if !in_child() {
         return;
     }
-    mock_clock();
+    install_mock_clock();
     // A profiling session, for the process memory the budgets are judged on.
     let _profiler = profiler::init();
     let fast = Conversation::new("fast");
@@ -342,7 +304,7 @@ fn child_sessions() {
     quick_turn(&later, 100);
     // A turn of no session is pooled, not in any session.
     let lone = Turn::start();
-    advance(100);
+    advance_ms(100);
     lone.respond();
     drop(lone);
 
@@ -407,7 +369,7 @@ fn child_forged_session_id() {
     if !in_child() {
         return;
     }
-    mock_clock();
+    install_mock_clock();
     let _profiler = profiler::init();
     let forged = Conversation::new("a\nFAKE LINE\x1b[31m");
     // Kept as it will be shown: printable, the escapes written out.
@@ -456,7 +418,7 @@ fn merge_input(part: u8) {
             let mut audio = speak(vec![80, 20]);
             assert!(futures::executor::block_on(audio.next()).is_some());
             t.interrupt();
-            advance(25);
+            advance_ms(25);
         }
         drop(t);
     }
@@ -476,7 +438,7 @@ fn merge_input(part: u8) {
             let mut audio = speak(vec![70, 20]);
             assert!(futures::executor::block_on(audio.next()).is_some());
             t.interrupt();
-            advance(45);
+            advance_ms(45);
         }
         drop(t);
     }
@@ -488,7 +450,7 @@ fn child_merge_input() {
     if !in_child() {
         return;
     }
-    mock_clock();
+    install_mock_clock();
     let part: u8 = std::env::var("WATERFALL_PART").unwrap().parse().unwrap();
     merge_input(part);
     let dir = PathBuf::from(std::env::var("WATERFALL_OUT").unwrap());

@@ -98,3 +98,49 @@ pub fn assert_no_forged_line(text: &str, forged: &str) {
         "a line was forged:\n{text}"
     );
 }
+
+/// The mock clock of this test process (see `install_mock_clock`).
+static MOCK: std::sync::OnceLock<std::sync::Arc<quanta::Mock>> = std::sync::OnceLock::new();
+
+/// Installs a mock clock as the profiler's clock, one second past zero; it must come
+/// before anything is measured. Durations are then exactly what `advance_ms` adds.
+pub fn install_mock_clock() {
+    let (clock, mock) = quanta::Clock::mock();
+    assert!(profiler::install_clock(clock), "the mock clock comes first");
+    mock.increment(1_000_000_000);
+    let _ = MOCK.set(mock);
+}
+
+/// Time passes on the mock clock: `ms` milliseconds.
+pub fn advance_ms(ms: u64) {
+    MOCK.get().expect("mock clock").increment(ms * 1_000_000);
+}
+
+/// A stream whose items take `ms[i]` each on the mock clock.
+pub fn timed(ms: Vec<u64>) -> impl futures::Stream<Item = u64> {
+    use futures::StreamExt;
+    futures::stream::iter(ms).map(|m| {
+        advance_ms(m);
+        m
+    })
+}
+
+/// A fresh (absent) directory for this test process under the system's temp dir.
+pub fn scratch(prefix: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The JSON reports in `dir`, in file-name order (none when `dir` is absent).
+pub fn reports_in(dir: &std::path::Path) -> Vec<profiler::Report> {
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| profiler::render::json::read(p).unwrap())
+        .collect()
+}
