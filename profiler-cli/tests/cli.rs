@@ -24,10 +24,21 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `program` with no `PROFILER_*` variable of this process: the binary reads every one
+/// of them, and a developer's shell must not change what a test sees.
+fn clean_env(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PROFILER_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
 fn profiler(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_profiler"))
+    clean_env(env!("CARGO_BIN_EXE_profiler"))
         .args(args.iter().map(|a| a.as_ref()))
-        .env_remove("PROFILER_CHART_FONT")
         .output()
         .expect("the profiler binary runs")
 }
@@ -562,13 +573,11 @@ fn charts_are_valid_pngs_of_sensible_size() {
 /// Runs `args` with the address space limited to 1 GiB, so an allocation the input
 /// asks for shows as an abort instead of slowing the machine down.
 fn profiler_in_1_gib(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new("sh")
+    clean_env("sh")
         .arg("-c")
         .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_profiler"))
         .args(args.iter().map(|a| a.as_ref()))
-        .env_remove("PROFILER_CHART_FONT")
-        .env_remove("PROFILER_MAX_INPUT_MB")
         .output()
         .expect("sh runs the profiler")
 }
@@ -644,7 +653,7 @@ fn dev_zero_and_oversized_files_are_refused_in_bounded_memory() {
         &[&"show", &big, &"--max-input-mb", &"1"],
         "larger than 1 MB",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_profiler"))
+    let out = clean_env(env!("CARGO_BIN_EXE_profiler"))
         .arg("show")
         .arg(&big)
         .env("PROFILER_MAX_INPUT_MB", "1")
@@ -667,7 +676,7 @@ fn output_to_a_closed_pipe_is_not_a_crash() {
         // The reader is gone before the command writes: `profiler show r.json | true`.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_profiler"))
+        let out = clean_env(env!("CARGO_BIN_EXE_profiler"))
             .args(args.iter().map(|a| a.as_ref()))
             .stdout(writer)
             .stderr(std::process::Stdio::piped())
