@@ -7,46 +7,20 @@
 
 mod common;
 
-use common::hop_once;
+use common::{hop_once, lock, quiet};
 use profiler::analyse;
 use profiler::model::{LeakVerdict, MemoryBasis, Report};
+use profiler::profile;
 use profiler::sample::memory::MemorySampler;
 use profiler::sample::Extras;
-use profiler::{profile, Config, Formats};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{mpsc, Mutex, MutexGuard};
+use std::sync::{mpsc, Mutex};
 
 #[global_allocator]
 static ALLOC: profiler::CountingAllocator =
     profiler::CountingAllocator::with_owners(std::alloc::System);
 
-static LOCK: Mutex<()> = Mutex::new(());
-
-fn lock() -> MutexGuard<'static, ()> {
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 const MB: usize = 1 << 20;
-
-fn quiet() -> Config {
-    Config {
-        gpu: false,
-        formats: Formats::none(),
-        ..Config::default()
-    }
-}
-
-/// Process RSS now, bytes.
-fn rss() -> u64 {
-    memory_stats().0
-}
-
-fn memory_stats() -> (u64, u64) {
-    let text = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let mut f = text.split_whitespace().map(|x| x.parse::<u64>().unwrap());
-    let (vms, rss) = (f.next().unwrap(), f.next().unwrap());
-    (rss * 4096, vms * 4096)
-}
 
 /// Blocks of `churn_a` freed on a thread of its own, outside every component.
 static FREED_ELSEWHERE: AtomicUsize = AtomicUsize::new(0);
@@ -144,7 +118,7 @@ fn three_sessions_child() {
             FREED_ELSEWHERE.fetch_add(1, Relaxed);
         }
     });
-    let rss_before = rss();
+    let rss_before = common::rss_bytes();
     let session_guard = profiler::init_with(quiet());
     // 40 retains of 1 MB and 50 pairs of churns (200 MB each) over three sessions.
     rt.block_on(async {
@@ -159,7 +133,7 @@ fn three_sessions_child() {
     drop(to_elsewhere);
     elsewhere.join().unwrap();
     let r = profiler::report();
-    let growth_mb = (rss() as f64 - rss_before as f64) / MB as f64;
+    let growth_mb = (common::rss_bytes() as f64 - rss_before as f64) / MB as f64;
     drop(session_guard);
     drop(rt);
 

@@ -8,37 +8,23 @@
 
 mod common;
 
+use common::{lock, quiet};
+
 use profiler::analyse;
 use profiler::model::{Report, RssShare};
 use profiler::sample::memory::MemorySampler;
 use profiler::sample::Extras;
-use profiler::{profile, Config, Formats};
+use profiler::{profile, Config};
 use std::hint::black_box;
-use std::sync::{Barrier, Mutex, MutexGuard};
+use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
-
-static LOCK: Mutex<()> = Mutex::new(());
-
-fn lock() -> MutexGuard<'static, ()> {
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 const MB: usize = 1 << 20;
 const PAGE: f64 = 4096.0;
 
-fn quiet() -> Config {
-    Config {
-        gpu: false,
-        formats: Formats::none(),
-        ..Config::default()
-    }
-}
-
 /// Process RSS now, bytes, read here (not through the profiler).
 fn rss() -> f64 {
-    let text = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let pages: f64 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * PAGE
+    common::rss_bytes() as f64
 }
 
 /// Runs the probes' code once, so that faulting in its own pages of program text (RSS
@@ -348,19 +334,8 @@ fn no_leak_in_runs(runs: usize, calls: u64) {
             &[("ARITHMETIC_CALLS", calls.as_str())],
         );
         assert!(child.ok, "run {run}: {}", child.stderr);
-        let line = child
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("child: "))
-            .unwrap_or_else(|| panic!("run {run}: {}", child.stderr))
-            .to_string();
+        let (line, field) = child_line(&child.stderr);
         eprintln!("run {run}: {line}");
-        let field = |key: &str| -> String {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(key))
-                .unwrap()
-                .to_string()
-        };
         assert_eq!(field("leak="), "None", "run {run}: {line}");
         assert_eq!(field("leak_findings="), "0", "run {run}: {line}");
         let delta: f64 = field("delta_mb=")
@@ -444,18 +419,8 @@ fn child_init_then_a_warm_up_that_loads_a_model() {
 fn a_model_loaded_in_the_warm_up_after_init_is_not_a_leak() {
     let child = common::run_child("child_init_then_a_warm_up_that_loads_a_model", &[]);
     assert!(child.ok, "{}", child.stderr);
-    let line = child
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("child: "))
-        .unwrap_or_else(|| panic!("{}", child.stderr));
+    let (line, field) = child_line(&child.stderr);
     eprintln!("{line}");
-    let field = |key: &str| -> String {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .unwrap_or_else(|| panic!("no {key} in {line}"))
-            .to_string()
-    };
     assert_eq!(field("leak="), "None", "{line}");
     assert_eq!(field("component_leak="), "None", "{line}");
     assert_eq!(field("leak_findings="), "0", "{line}");
@@ -464,6 +429,25 @@ fn a_model_loaded_in_the_warm_up_after_init_is_not_a_leak() {
     let baseline: f64 = field("baseline_rss_mb=").parse().unwrap();
     assert!(growth.abs() < 20.0, "{line}");
     assert!(baseline > 150.0, "{line}");
+}
+
+/// The `child: key=value ...` line a child printed on stderr, and its fields by key
+/// (`"leak="` gives what follows it).
+fn child_line(stderr: &str) -> (String, impl Fn(&str) -> String) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("child: "))
+        .unwrap_or_else(|| panic!("no child line in: {stderr}"))
+        .to_string();
+    let fields = line.clone();
+    let field = move |key: &str| -> String {
+        fields
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {fields}"))
+            .to_string()
+    };
+    (line, field)
 }
 
 // ---- merging reports -------------------------------------------------------------------

@@ -6,29 +6,24 @@
 
 mod common;
 
+use common::lock;
+
 use futures::{FutureExt, Stream, StreamExt};
 use profiler::analyse;
 use profiler::model::{FindingKind, GpuPoint, GpuReport, LeakVerdict, Severity};
 use profiler::sample::gpu::{DeviceInfo, GpuSampler, RecordedSource};
 use profiler::sample::Extras;
-use profiler::{profile, Config, Formats};
+use profiler::{profile, Config};
 use std::hint::black_box;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-static LOCK: Mutex<()> = Mutex::new(());
-
-fn lock() -> MutexGuard<'static, ()> {
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn quiet(gpu: bool) -> Config {
     Config {
         gpu,
-        formats: Formats::none(),
         // RSS probed as often as the memory sampler goes (every 5 ms while calls run).
         memory_overhead_pct: 100.0,
-        ..Config::default()
+        ..common::quiet()
     }
 }
 

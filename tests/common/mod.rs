@@ -144,3 +144,28 @@ pub fn reports_in(dir: &std::path::Path) -> Vec<profiler::Report> {
         .map(|p| profiler::render::json::read(p).unwrap())
         .collect()
 }
+
+/// One test at a time where sessions, process RSS or the clock are process-wide (one
+/// lock per test binary).
+pub fn lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A session that writes nothing and samples no GPU (change what a test needs with
+/// `Config { .., ..quiet() }`).
+pub fn quiet() -> profiler::Config {
+    profiler::Config {
+        gpu: false,
+        formats: profiler::Formats::none(),
+        ..profiler::Config::default()
+    }
+}
+
+/// This process's resident set, bytes, read here (not through the profiler).
+pub fn rss_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
+    let pages: u64 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
