@@ -163,7 +163,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let m = mode::load();
-        if m != mode::ON && !settings::admit_slow(m) {
+        if !mode::fast_on(m) && !settings::admit_slow(m) {
             return;
         }
         let mut fields = Fields::default();

@@ -71,21 +71,19 @@ impl Call {
     #[inline(always)]
     pub fn prepare(site: &'static Site) -> Call {
         let m = mode::load();
-        if m == mode::ON {
-            return Self::for_component(site.component());
+        if mode::fast_on(m) {
+            // On, a counting allocator installed or a session's samplers running or
+            // not: the common case of a program being profiled, kept off the cold path.
+            return Self::for_component(site.component()).counting_running(m);
         }
         if m == mode::OFF {
             return Call::INACTIVE;
         }
-        if m == mode::ON_RUNNING {
-            // A session's memory sampler (or a GPU sampler) runs: the common case of
-            // a program being profiled, kept off the cold path.
-            return Self::for_component(site.component()).counting_running(m);
-        }
         Self::prepare_slow(site, m)
     }
 
-    /// `prepare` when the mode is off, sampled, or carries a flag.
+    /// `prepare` when the mode is not read yet, off with flags, sampled, or asks for
+    /// hooks (trace, NVTX).
     #[cold]
     #[inline(never)]
     fn prepare_slow(site: &'static Site, m: u8) -> Call {

@@ -368,7 +368,7 @@ impl Turn {
             range: 0,
         };
         let m = mode::load();
-        if m != mode::ON && !settings::admit_slow(m) {
+        if !mode::fast_on(m) && !settings::admit_slow(m) {
             return OFF;
         }
         let comp = turn_component().filter(|c| c.enabled.load(Relaxed));
