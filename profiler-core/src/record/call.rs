@@ -87,11 +87,11 @@ impl Call {
     #[cold]
     #[inline(never)]
     fn prepare_slow(site: &'static Site, m: u8) -> Call {
-        if !settings::admit_slow(m) {
+        let Some(m) = settings::admit_slow(m) else {
             return Call::INACTIVE;
-        }
+        };
         let mut call = Self::for_component(site.component()).counting_running(m);
-        call.hook(mode::load());
+        call.hook(m);
         call
     }
 

@@ -317,10 +317,8 @@ fn turn_component() -> Option<&'static ComponentState> {
 /// Whether turns are recorded at all (profiling on or sampled, the turn component
 /// not filtered out): sessions are opened only then.
 pub(crate) fn turns_recorded() -> bool {
-    if mode::is_uninit(mode::load()) {
-        settings::active();
-    }
-    !mode::is_off(mode::load()) && turn_component().is_some_and(|c| c.enabled.load(Relaxed))
+    !mode::is_off(settings::settled_mode())
+        && turn_component().is_some_and(|c| c.enabled.load(Relaxed))
 }
 
 /// One question-answer round (see the module docs). Dropping it ends the turn.
@@ -367,17 +365,16 @@ impl Turn {
             hooks: 0,
             range: 0,
         };
-        let m = mode::load();
-        if !mode::fast_on(m) && !settings::admit_slow(m) {
+        let Some(m) = settings::admit(mode::load()) else {
             return OFF;
-        }
+        };
         let comp = turn_component().filter(|c| c.enabled.load(Relaxed));
         let Some(comp) = comp else {
             return OFF;
         };
         let id = NEXT_TURN.fetch_add(1, Relaxed);
         let span = spans::turn(id, session.as_ref().map(|s| &*s.id));
-        let hooks = mode::hooks(mode::load());
+        let hooks = mode::hooks(m);
         let state = TurnState {
             id,
             start: clock::now(),
