@@ -100,7 +100,14 @@ pub(crate) fn ended(span: &Span, error: Option<&'static str>) {
 /// A call or stream dropped before it ended: cancelled, or failed while panicking.
 #[cold]
 pub(crate) fn dropped(span: &Span) {
-    if std::thread::panicking() {
+    dropped_as(span, std::thread::panicking());
+}
+
+/// A call or stream dropped before it ended: failed (`error.type = "panic"`), or
+/// cancelled.
+#[cold]
+pub(crate) fn dropped_as(span: &Span, failed: bool) {
+    if failed {
         record(span, "error", Some("panic"));
     } else {
         record(span, "cancelled", None);

@@ -225,9 +225,10 @@ impl TurnRef {
         id == response
     }
 
-    /// A stream of component `id` yielded its first item at raw time `at`.
-    pub(crate) fn first_item(&self, id: u32, at: u64) {
-        if self.is_response(id) && !self.0.interrupted_by(at) {
+    /// A response stream of this turn (as `stream_opened` said) yielded its first item
+    /// at raw time `at`.
+    pub(crate) fn response_first_item(&self, at: u64) {
+        if !self.0.interrupted_by(at) {
             self.0.mark_response(at);
         }
     }
