@@ -91,6 +91,26 @@ impl TurnState {
         }
     }
 
+    /// The time each stage component spent in the turn, by component id (those that
+    /// spent some).
+    fn stage_times(&self) -> Vec<(u32, u64)> {
+        let mut stages: Vec<(u32, u64)> = self
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i as u32, a.load(Relaxed)))
+            .filter(|(_, ns)| *ns > 0)
+            .collect();
+        stages.extend(
+            self.more_stages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .copied(),
+        );
+        stages
+    }
+
     fn mark_response(&self, at: u64) {
         let _ = self
             .first_response
@@ -497,21 +517,6 @@ fn end_turn(state: &TurnState, comp: &'static ComponentState, turn: &Turn) {
     };
     let e2e = (outcome != TurnOutcome::InterruptedBeforeResponse)
         .then(|| clock::nanos_between(state.start, until));
-    let mut stages: Vec<(u32, u64)> = state
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (i as u32, a.load(Relaxed)))
-        .filter(|(_, ns)| *ns > 0)
-        .collect();
-    stages.extend(
-        state
-            .more_stages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .copied(),
-    );
     let counted = with_cell(comp.id, |cell| {
         if comp.take_warmup() {
             cell.warmup_excluded.add(1);
@@ -525,8 +530,9 @@ fn end_turn(state: &TurnState, comp: &'static ComponentState, turn: &Turn) {
         cell.sample(state.start, until, e2e);
         cell.stream_total.record(total);
         cell.turn_ns.add(total);
-        for (id, ns) in &stages {
-            let _ = with_cell(*id, |stage| stage.turn_ns.add(*ns));
+        // Taken only for a counted turn: it allocates, and locks `more_stages`.
+        for (id, ns) in state.stage_times() {
+            let _ = with_cell(id, |stage| stage.turn_ns.add(ns));
         }
         true
     })
