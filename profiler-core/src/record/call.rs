@@ -6,7 +6,7 @@ use super::component::ComponentState;
 use super::context::swap_alloc_component;
 use super::hooks::{self, Ended};
 use super::shard::{with_cell, Cell};
-use super::span::{self as spans, OnUnwind};
+use super::span::SpanEnd;
 use super::trace::{outcome as traced, EventKind};
 use super::turn::{TurnRef, NO_SLOT};
 use super::{clock, mode, settings, site::Site};
@@ -365,16 +365,17 @@ pub fn measure_sync<R>(
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&R) -> (Outcome, &'static str),
 ) -> R {
-    let span = span(&call);
-    let unwind = OnUnwind(&span);
+    // Unwinding from the body, the span is exited, then marked failed and closed
+    // (`SpanEnd`'s drop), then the call counts its error. Returning, `end` takes the
+    // span out without that drop.
+    let span = SpanEnd::new(span(&call));
     let enter = span.enter();
     call.begin();
     let out = body();
     drop(enter);
-    std::mem::forget(unwind);
     let (outcome, error_type) = outcome(&out);
     call.finish(outcome);
-    spans::ended(&span, outcome.error(error_type));
+    span.end(outcome.error(error_type));
     out
 }
 
