@@ -205,6 +205,10 @@ impl Default for Config {
 
 /// Events the `trace` format keeps by default (about 6 MB of ring, 25 MB of file).
 pub const DEFAULT_TRACE_MAX_EVENTS: u64 = 100_000;
+/// Fewest events `PROFILER_TRACE_MAX_EVENTS` may ask the `trace` format to keep.
+pub const MIN_TRACE_EVENTS: u64 = 100;
+/// Most events `PROFILER_TRACE_MAX_EVENTS` may ask the `trace` format to keep.
+pub const MAX_TRACE_EVENTS: u64 = 10_000_000;
 
 /// One rejected environment value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -423,15 +427,17 @@ impl Config {
                     Some(b) => c.signals = b,
                     None => warn(key, value, on_off, "off".into()),
                 },
-                "PROFILER_TRACE_MAX_EVENTS" => match parse_ranged(value, 100, 10_000_000) {
-                    Some(n) => c.trace_max_events = n,
-                    None => warn(
-                        key,
-                        value,
-                        "a number of events from 100 to 10000000",
-                        DEFAULT_TRACE_MAX_EVENTS.to_string(),
-                    ),
-                },
+                "PROFILER_TRACE_MAX_EVENTS" => {
+                    match parse_ranged(value, MIN_TRACE_EVENTS, MAX_TRACE_EVENTS) {
+                        Some(n) => c.trace_max_events = n,
+                        None => warn(
+                            key,
+                            value,
+                            "a number of events from 100 to 10000000",
+                            DEFAULT_TRACE_MAX_EVENTS.to_string(),
+                        ),
+                    }
+                }
                 "PROFILER_MAX_INPUT_MB" => match parse_ranged(value, 1, 1 << 20) {
                     Some(n) => c.max_input_mb = n,
                     None => warn(key, value, "megabytes from 1 to 1048576", "256".into()),
@@ -703,6 +709,22 @@ mod tests {
             "{}",
             w[0]
         );
+    }
+
+    #[test]
+    fn the_trace_keeps_between_the_fewest_and_most_events() {
+        for n in [MIN_TRACE_EVENTS, MAX_TRACE_EVENTS] {
+            let n = n.to_string();
+            let (c, w) = Config::from_vars([("PROFILER_TRACE_MAX_EVENTS", n.as_str())]);
+            assert!(w.is_empty(), "{w:?}");
+            assert_eq!(c.trace_max_events.to_string(), n);
+        }
+        for n in [MIN_TRACE_EVENTS - 1, MAX_TRACE_EVENTS + 1] {
+            let n = n.to_string();
+            let (c, w) = Config::from_vars([("PROFILER_TRACE_MAX_EVENTS", n.as_str())]);
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert_eq!(c.trace_max_events, DEFAULT_TRACE_MAX_EVENTS);
+        }
     }
 
     #[test]

@@ -162,10 +162,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let m = mode::load();
-        if m != mode::ON && !settings::admit_slow(m) {
+        let Some(m) = settings::admit(mode::load()) else {
             return;
-        }
+        };
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let Some(name) = fields.component else { return };
@@ -175,7 +174,7 @@ where
         if !call.is_active() {
             return;
         }
-        call.hook(mode::load());
+        call.hook(m);
         call.begin_detached();
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(Timing {

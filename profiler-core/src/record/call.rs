@@ -6,7 +6,7 @@ use super::component::ComponentState;
 use super::context::swap_alloc_component;
 use super::hooks::{self, Ended};
 use super::shard::{with_cell, Cell};
-use super::span::{self as spans, OnUnwind};
+use super::span::SpanEnd;
 use super::trace::{outcome as traced, EventKind};
 use super::turn::{TurnRef, NO_SLOT};
 use super::{clock, mode, settings, site::Site};
@@ -71,29 +71,27 @@ impl Call {
     #[inline(always)]
     pub fn prepare(site: &'static Site) -> Call {
         let m = mode::load();
-        if m == mode::ON {
-            return Self::for_component(site.component());
+        if mode::fast_on(m) {
+            // On, a counting allocator installed or a session's samplers running or
+            // not: the common case of a program being profiled, kept off the cold path.
+            return Self::for_component(site.component()).counting_running(m);
         }
         if m == mode::OFF {
             return Call::INACTIVE;
         }
-        if m == mode::ON_RUNNING {
-            // A session's memory sampler (or a GPU sampler) runs: the common case of
-            // a program being profiled, kept off the cold path.
-            return Self::for_component(site.component()).counting_running(m);
-        }
         Self::prepare_slow(site, m)
     }
 
-    /// `prepare` when the mode is off, sampled, or carries a flag.
+    /// `prepare` when the mode is not read yet, off with flags, sampled, or asks for
+    /// hooks (trace, NVTX).
     #[cold]
     #[inline(never)]
     fn prepare_slow(site: &'static Site, m: u8) -> Call {
-        if !settings::admit_slow(m) {
+        let Some(m) = settings::admit_slow(m) else {
             return Call::INACTIVE;
-        }
+        };
         let mut call = Self::for_component(site.component()).counting_running(m);
-        call.hook(mode::load());
+        call.hook(m);
         call
     }
 
@@ -367,16 +365,17 @@ pub fn measure_sync<R>(
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&R) -> (Outcome, &'static str),
 ) -> R {
-    let span = span(&call);
-    let unwind = OnUnwind(&span);
+    // Unwinding from the body, the span is exited, then marked failed and closed
+    // (`SpanEnd`'s drop), then the call counts its error. Returning, `end` takes the
+    // span out without that drop.
+    let span = SpanEnd::new(span(&call));
     let enter = span.enter();
     call.begin();
     let out = body();
     drop(enter);
-    std::mem::forget(unwind);
     let (outcome, error_type) = outcome(&out);
     call.finish(outcome);
-    spans::ended(&span, outcome.error(error_type));
+    span.end(outcome.error(error_type));
     out
 }
 

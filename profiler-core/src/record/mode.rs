@@ -9,14 +9,12 @@ pub(crate) const OFF: u8 = 1;
 pub(crate) const ON: u8 = 2;
 const SAMPLED: u8 = 3;
 /// Set beside the mode once a `CountingAllocator` is in use: calls then also set
-/// the allocation context (and leave the `ON` fast path).
+/// the allocation context (`alloc_counting`, read at their `begin`).
 const ALLOC: u8 = 0x10;
 /// Set beside the mode while a GPU sampler with a device, or a memory sampler that
 /// attributes RSS changes, runs: calls then count themselves running (begun / ended,
 /// with their start and end ticks) so samples can be attributed to components.
 const RUNNING: u8 = 0x20;
-/// On, with running counts (a session's samplers run).
-pub(crate) const ON_RUNNING: u8 = ON | RUNNING;
 /// Set beside the mode while the `trace` format is asked for: calls then leave the
 /// `ON` fast path and are marked traced (see `trace`).
 const TRACE: u8 = 0x40;
@@ -33,6 +31,15 @@ static THRESHOLD: AtomicU32 = AtomicU32::new(u32::MAX);
 #[inline(always)]
 pub(crate) fn load() -> u8 {
     MODE.load(Relaxed)
+}
+
+/// Whether the mode `m` is plainly on, with at most allocation context and running
+/// counts beside it (each read apart: `alloc_counting`, `counts_running`): the
+/// common case of a program being profiled, which needs neither the configuration
+/// nor a hook.
+#[inline(always)]
+pub(crate) fn fast_on(m: u8) -> bool {
+    m & !(ALLOC | RUNNING) == ON
 }
 
 /// Whether the mode `m` was never set (the configuration is not read yet).
@@ -147,4 +154,29 @@ pub(crate) fn apply(enabled: bool, sample_rate: f64) {
     };
     // Flags are set from other threads (allocator, GPU sampler): keep them atomically.
     let _ = MODE.fetch_update(Relaxed, Relaxed, |m| Some(mode | (m & FLAGS)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_on_admits_plain_on_with_alloc_and_running_only() {
+        for m in [ON, ON | ALLOC, ON | RUNNING, ON | ALLOC | RUNNING] {
+            assert!(fast_on(m), "{m:#x}");
+        }
+        for m in [
+            UNINIT,
+            UNINIT | ALLOC,
+            OFF,
+            OFF | ALLOC | RUNNING,
+            SAMPLED,
+            SAMPLED | ALLOC,
+            ON | TRACE,
+            ON | NVTX,
+            ON | ALLOC | TRACE,
+        ] {
+            assert!(!fast_on(m), "{m:#x}");
+        }
+    }
 }

@@ -54,14 +54,37 @@ fn nvtx_tool() -> bool {
     false
 }
 
-/// Decides for a call when the mode is neither plainly on nor off (not read yet,
-/// sampled, or carrying a flag).
-#[cold]
-#[inline(never)]
-pub(crate) fn admit_slow(m: u8) -> bool {
+/// The mode in force, the configuration read first if it was not yet.
+pub(crate) fn settled_mode() -> u8 {
+    settle(mode::load())
+}
+
+/// The mode `m` as loaded, or when it was not set yet the mode once the configuration
+/// is read.
+fn settle(m: u8) -> u8 {
     if mode::is_uninit(m) {
         active();
-        return mode::admit(mode::load());
+        return mode::load();
     }
-    mode::admit(m)
+    m
+}
+
+/// Decides for a call (or turn) under the mode `m` as loaded: admitted, the settled
+/// mode to take its running counts and hooks from (`m` itself when plainly on).
+#[inline(always)]
+pub(crate) fn admit(m: u8) -> Option<u8> {
+    if mode::fast_on(m) {
+        return Some(m);
+    }
+    admit_slow(m)
+}
+
+/// Decides for a call when the mode `m` is not plainly on (`mode::fast_on`): not read
+/// yet, off, sampled, or asking for hooks. Admitted, the call gets the settled mode,
+/// to take its running counts and hooks from.
+#[cold]
+#[inline(never)]
+pub(crate) fn admit_slow(m: u8) -> Option<u8> {
+    let m = settle(m);
+    mode::admit(m).then_some(m)
 }

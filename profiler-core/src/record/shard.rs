@@ -10,6 +10,7 @@
 use super::context::uncharged;
 use super::histogram::AtomicHistogram;
 use super::slots::Slots;
+use std::ops::ControlFlow;
 use std::sync::atomic::{
     fence, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
@@ -259,19 +260,6 @@ impl Drop for Local {
     }
 }
 
-/// Adds `shard`'s begun minus ended to `out` (by component id, wrapping).
-fn add_running(out: &mut Vec<u64>, shard: &Shard) {
-    for (id, cell) in shard.cells() {
-        let id = id as usize;
-        if out.len() <= id {
-            out.resize(id + 1, 0);
-        }
-        out[id] = out[id]
-            .wrapping_add(cell.begun.get())
-            .wrapping_sub(cell.ended.get());
-    }
-}
-
 thread_local! {
     static LOCAL: Local = uncharged(Local::register);
 }
@@ -286,12 +274,30 @@ pub(crate) fn with_cell<R>(id: u32, f: impl FnOnce(&Cell) -> R) -> Option<R> {
 /// Calls `f` with every cell of every live and retired shard, by component id, under
 /// the shard-list mutex (calls never wait on it).
 pub(crate) fn for_each_cell(mut f: impl FnMut(u32, &Cell)) {
+    let _ = try_for_each_cell(|id, cell| {
+        f(id, cell);
+        ControlFlow::Continue(())
+    });
+}
+
+/// [`for_each_cell`], until `f` breaks: retired shard first, then the live ones.
+fn try_for_each_cell(mut f: impl FnMut(u32, &Cell) -> ControlFlow<()>) -> ControlFlow<()> {
     let s = shards();
     for shard in std::iter::once(&s.retired).chain(s.live.iter().map(|a| &**a)) {
         for (id, cell) in shard.cells() {
-            f(id, cell);
+            f(id, cell)?;
         }
     }
+    ControlFlow::Continue(())
+}
+
+/// The entry of component `id` in `out`, which grows (with zeros) to hold it.
+fn entry(out: &mut Vec<u64>, id: u32) -> &mut u64 {
+    let id = id as usize;
+    if out.len() <= id {
+        out.resize(id + 1, 0);
+    }
+    &mut out[id]
 }
 
 /// How many calls of each component are running now (begun, not yet ended), by
@@ -299,12 +305,13 @@ pub(crate) fn for_each_cell(mut f: impl FnMut(u32, &Cell)) {
 /// Counts are read shard by shard while calls go on, so a call ending on another
 /// thread than it began can be missed for one reading; negative sums read as 0.
 pub(crate) fn running(out: &mut Vec<u64>) {
-    let s = shards();
     out.clear();
-    add_running(out, &s.retired);
-    for shard in &s.live {
-        add_running(out, shard);
-    }
+    for_each_cell(|id, cell| {
+        let n = entry(out, id);
+        *n = n
+            .wrapping_add(cell.begun.get())
+            .wrapping_sub(cell.ended.get());
+    });
     for n in out.iter_mut() {
         *n = (*n as i64).max(0) as u64;
     }
@@ -317,24 +324,19 @@ pub(crate) fn running(out: &mut Vec<u64>) {
 /// of ticks wrap; the result does not). `false` when a cell could not be read
 /// consistently (its writer stayed inside an update): `out` is then not to be used.
 pub(crate) fn running_time(now: u64, out: &mut Vec<u64>) -> bool {
-    let s = shards();
     out.clear();
-    for shard in std::iter::once(&s.retired).chain(s.live.iter().map(|a| &**a)) {
-        for (id, cell) in shard.cells() {
-            let Some([begun, ended, start, end]) = cell.read_running() else {
-                return false;
-            };
-            let id = id as usize;
-            if out.len() <= id {
-                out.resize(id + 1, 0);
-            }
-            out[id] = out[id]
-                .wrapping_add(end)
-                .wrapping_add(begun.wrapping_sub(ended).wrapping_mul(now))
-                .wrapping_sub(start);
-        }
-    }
-    true
+    try_for_each_cell(|id, cell| {
+        let Some([begun, ended, start, end]) = cell.read_running() else {
+            return ControlFlow::Break(());
+        };
+        let n = entry(out, id);
+        *n = n
+            .wrapping_add(end)
+            .wrapping_add(begun.wrapping_sub(ended).wrapping_mul(now))
+            .wrapping_sub(start);
+        ControlFlow::Continue(())
+    })
+    .is_continue()
 }
 
 /// Bytes held by every shard, live and retired (the profiler's own recording memory).

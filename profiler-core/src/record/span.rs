@@ -72,23 +72,9 @@ impl Drop for SpanEnd {
     }
 }
 
-/// Marks a sync call's span as failed (`error.type = "panic"`) when the call unwinds
-/// before its end is recorded. Forgotten on the normal path, so a call that returns
-/// pays nothing for it.
-pub(crate) struct OnUnwind<'a>(pub(crate) &'a Span);
-
-impl Drop for OnUnwind<'_> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        if !self.0.is_disabled() {
-            dropped(self.0);
-        }
-    }
-}
-
-/// A sync call ended: in an error of type `error`, or well.
+/// A call ended: in an error of type `error`, or well.
 #[inline(always)]
-pub(crate) fn ended(span: &Span, error: Option<&'static str>) {
+fn ended(span: &Span, error: Option<&'static str>) {
     if !span.is_disabled() {
         match error {
             None => record(span, "ok", None),
@@ -100,7 +86,14 @@ pub(crate) fn ended(span: &Span, error: Option<&'static str>) {
 /// A call or stream dropped before it ended: cancelled, or failed while panicking.
 #[cold]
 pub(crate) fn dropped(span: &Span) {
-    if std::thread::panicking() {
+    dropped_as(span, std::thread::panicking());
+}
+
+/// A call or stream dropped before it ended: failed (`error.type = "panic"`), or
+/// cancelled.
+#[cold]
+pub(crate) fn dropped_as(span: &Span, failed: bool) {
+    if failed {
         record(span, "error", Some("panic"));
     } else {
         record(span, "cancelled", None);

@@ -30,7 +30,8 @@ struct Measure {
     turn: Option<TurnRef>,
     /// The stream's interval in its turn.
     turn_slot: u32,
-    /// A response stream of its turn (its close may end an interruption).
+    /// A response stream of its turn (`TurnRef::stream_opened`): its first item may be
+    /// the turn's response, its close may end an interruption.
     response: bool,
     /// The first item came after the turn's interruption: nothing more is recorded.
     cut: bool,
@@ -64,7 +65,7 @@ pin_project! {
             if let Some(mut m) = this.measure.take() {
                 if !m.ended {
                     let failed = m.in_poll || std::thread::panicking();
-                    let now = if m.running || m.hooks != 0 {
+                    let now = if m.running || m.hooks != 0 || m.turn.is_some() {
                         clock::now()
                     } else {
                         0
@@ -74,12 +75,7 @@ pin_project! {
                         stream_ended(&m, now, outcome);
                     }
                     if !this.span.is_disabled() {
-                        let (outcome, error) = if failed {
-                            ("error", Some("panic"))
-                        } else {
-                            ("cancelled", None)
-                        };
-                        spans::record(this.span, outcome, error);
+                        spans::dropped_as(this.span, failed);
                     }
                     with_cell(m.comp.id, |cell| {
                         count_ended(cell, m.running, now);
@@ -93,7 +89,7 @@ pin_project! {
                         }
                     });
                     if let Some(t) = m.turn.take() {
-                        close_in_turn(&t, m.turn_slot, m.response);
+                        close_in_turn(&t, m.turn_slot, m.response, now);
                     }
                 }
             }
@@ -174,10 +170,10 @@ impl<S: Stream> Stream for FirstItem<S> {
     }
 }
 
-/// Leaves the turn a stream belongs to: its interval ends, and a response stream closes.
+/// Leaves the turn a stream belongs to at raw time `now`: its interval ends, and a
+/// response stream closes.
 #[cold]
-fn close_in_turn(t: &TurnRef, slot: u32, response: bool) {
-    let now = clock::now();
+fn close_in_turn(t: &TurnRef, slot: u32, response: bool, now: u64) {
     t.end_call(slot, now);
     if response {
         t.response_closed(now);
@@ -228,8 +224,8 @@ fn first_item(m: &mut Measure) {
         }
     })
     .unwrap_or(true);
-    if let Some(t) = &m.turn {
-        t.first_item(comp.id, now);
+    if let Some(t) = m.turn.as_ref().filter(|_| m.response) {
+        t.response_first_item(now);
     }
 }
 
@@ -271,10 +267,7 @@ fn end(m: &mut Measure) -> bool {
         }
     });
     if let Some(t) = m.turn.take() {
-        t.end_call(m.turn_slot, now);
-        if m.response {
-            t.response_closed(now);
-        }
+        close_in_turn(&t, m.turn_slot, m.response, now);
         t.add_stage(m.comp.id, ns);
     }
     cut || m.cut

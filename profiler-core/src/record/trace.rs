@@ -18,14 +18,11 @@
 //! per thread and per session.
 
 use super::context::uncharged;
+use crate::config::{MAX_TRACE_EVENTS, MIN_TRACE_EVENTS};
 use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Fewest and most events the ring may hold (`PROFILER_TRACE_MAX_EVENTS`).
-pub(crate) const MIN_EVENTS: u64 = 100;
-/// See [`MIN_EVENTS`].
-pub(crate) const MAX_EVENTS: u64 = 10_000_000;
 /// Thread and session names kept (later ones are shown by number).
 const MAX_NAMES: usize = 4096;
 
@@ -222,11 +219,11 @@ thread_local! {
 
 /// Allocates the ring (once: a later capacity is ignored) so events can be recorded.
 pub(crate) fn start(capacity: u64) {
-    RING.get_or_init(|| Ring::new(capacity.clamp(MIN_EVENTS, MAX_EVENTS)));
+    RING.get_or_init(|| Ring::new(capacity.clamp(MIN_TRACE_EVENTS, MAX_TRACE_EVENTS)));
 }
 
 /// Whether the ring exists (tracing was switched on at some point).
-pub(crate) fn started() -> bool {
+fn started() -> bool {
     RING.get().is_some()
 }
 

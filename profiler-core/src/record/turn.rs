@@ -91,6 +91,26 @@ impl TurnState {
         }
     }
 
+    /// The time each stage component spent in the turn, by component id (those that
+    /// spent some).
+    fn stage_times(&self) -> Vec<(u32, u64)> {
+        let mut stages: Vec<(u32, u64)> = self
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i as u32, a.load(Relaxed)))
+            .filter(|(_, ns)| *ns > 0)
+            .collect();
+        stages.extend(
+            self.more_stages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .copied(),
+        );
+        stages
+    }
+
     fn mark_response(&self, at: u64) {
         let _ = self
             .first_response
@@ -225,9 +245,10 @@ impl TurnRef {
         id == response
     }
 
-    /// A stream of component `id` yielded its first item at raw time `at`.
-    pub(crate) fn first_item(&self, id: u32, at: u64) {
-        if self.is_response(id) && !self.0.interrupted_by(at) {
+    /// A response stream of this turn (as `stream_opened` said) yielded its first item
+    /// at raw time `at`.
+    pub(crate) fn response_first_item(&self, at: u64) {
+        if !self.0.interrupted_by(at) {
             self.0.mark_response(at);
         }
     }
@@ -317,10 +338,8 @@ fn turn_component() -> Option<&'static ComponentState> {
 /// Whether turns are recorded at all (profiling on or sampled, the turn component
 /// not filtered out): sessions are opened only then.
 pub(crate) fn turns_recorded() -> bool {
-    if mode::is_uninit(mode::load()) {
-        settings::active();
-    }
-    !mode::is_off(mode::load()) && turn_component().is_some_and(|c| c.enabled.load(Relaxed))
+    !mode::is_off(settings::settled_mode())
+        && turn_component().is_some_and(|c| c.enabled.load(Relaxed))
 }
 
 /// One question-answer round (see the module docs). Dropping it ends the turn.
@@ -367,17 +386,16 @@ impl Turn {
             hooks: 0,
             range: 0,
         };
-        let m = mode::load();
-        if m != mode::ON && !settings::admit_slow(m) {
+        let Some(m) = settings::admit(mode::load()) else {
             return OFF;
-        }
+        };
         let comp = turn_component().filter(|c| c.enabled.load(Relaxed));
         let Some(comp) = comp else {
             return OFF;
         };
         let id = NEXT_TURN.fetch_add(1, Relaxed);
         let span = spans::turn(id, session.as_ref().map(|s| &*s.id));
-        let hooks = mode::hooks(mode::load());
+        let hooks = mode::hooks(m);
         let state = TurnState {
             id,
             start: clock::now(),
@@ -499,21 +517,6 @@ fn end_turn(state: &TurnState, comp: &'static ComponentState, turn: &Turn) {
     };
     let e2e = (outcome != TurnOutcome::InterruptedBeforeResponse)
         .then(|| clock::nanos_between(state.start, until));
-    let mut stages: Vec<(u32, u64)> = state
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (i as u32, a.load(Relaxed)))
-        .filter(|(_, ns)| *ns > 0)
-        .collect();
-    stages.extend(
-        state
-            .more_stages
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .copied(),
-    );
     let counted = with_cell(comp.id, |cell| {
         if comp.take_warmup() {
             cell.warmup_excluded.add(1);
@@ -527,8 +530,9 @@ fn end_turn(state: &TurnState, comp: &'static ComponentState, turn: &Turn) {
         cell.sample(state.start, until, e2e);
         cell.stream_total.record(total);
         cell.turn_ns.add(total);
-        for (id, ns) in &stages {
-            let _ = with_cell(*id, |stage| stage.turn_ns.add(*ns));
+        // Taken only for a counted turn: it allocates, and locks `more_stages`.
+        for (id, ns) in state.stage_times() {
+            let _ = with_cell(id, |stage| stage.turn_ns.add(ns));
         }
         true
     })

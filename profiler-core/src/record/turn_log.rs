@@ -179,57 +179,57 @@ pub(crate) struct TurnEnd<'a> {
     pub(crate) interruption_ns: Option<u64>,
 }
 
-/// Records an ended turn.
+/// Records an ended turn. Runs charged to no component: its only caller, the turn's
+/// end, is inside `uncharged` already, for all it allocates.
 pub(crate) fn turn_ended(t: TurnEnd<'_>) {
-    uncharged(|| {
-        let mut l = log();
-        let interrupted = matches!(
-            t.outcome,
-            TurnOutcome::Interrupted | TurnOutcome::InterruptedBeforeResponse
-        );
-        if interrupted {
-            l.interrupted += 1;
-        }
-        if t.e2e_ns.is_none() {
-            l.before_response += 1;
-        }
-        if let Some(ns) = t.interruption_ns {
-            l.interruption.record(ns);
-        }
-        match t.session {
-            Some((_, Some(slot))) => {
-                if let Some(s) = l.sessions.get_mut(slot as usize) {
-                    s.turns += 1;
-                    s.interrupted += u64::from(interrupted);
-                    if let Some(e2e) = t.e2e_ns {
-                        s.e2e.record(e2e);
-                    }
+    debug_assert_eq!(super::context::current_alloc_component(), 0);
+    let mut l = log();
+    let interrupted = matches!(
+        t.outcome,
+        TurnOutcome::Interrupted | TurnOutcome::InterruptedBeforeResponse
+    );
+    if interrupted {
+        l.interrupted += 1;
+    }
+    if t.e2e_ns.is_none() {
+        l.before_response += 1;
+    }
+    if let Some(ns) = t.interruption_ns {
+        l.interruption.record(ns);
+    }
+    match t.session {
+        Some((_, Some(slot))) => {
+            if let Some(s) = l.sessions.get_mut(slot as usize) {
+                s.turns += 1;
+                s.interrupted += u64::from(interrupted);
+                if let Some(e2e) = t.e2e_ns {
+                    s.e2e.record(e2e);
                 }
             }
-            Some((_, None)) => {}
-            None => l.without_session += 1,
         }
-        let mut parts: Vec<(PartKey, u64)> = Vec::with_capacity(t.segments.len());
-        for s in &t.segments {
-            match parts.iter_mut().find(|(k, _)| *k == s.key) {
-                Some((_, ns)) => *ns += s.ns,
-                None => parts.push((s.key, s.ns)),
-            }
+        Some((_, None)) => {}
+        None => l.without_session += 1,
+    }
+    let mut parts: Vec<(PartKey, u64)> = Vec::with_capacity(t.segments.len());
+    for s in &t.segments {
+        match parts.iter_mut().find(|(k, _)| *k == s.key) {
+            Some((_, ns)) => *ns += s.ns,
+            None => parts.push((s.key, s.ns)),
         }
-        if let Some(e2e) = t.e2e_ns {
-            l.add_waterfall(e2e, &t.segments);
-        }
-        let record = RawRecord {
-            id: t.id,
-            session: t.session.map(|(id, _)| id.clone()),
-            e2e_ns: t.e2e_ns,
-            outcome: t.outcome,
-            parts,
-            started: t.started,
-            interruption_ns: t.interruption_ns,
-        };
-        l.keep(record);
-    })
+    }
+    if let Some(e2e) = t.e2e_ns {
+        l.add_waterfall(e2e, &t.segments);
+    }
+    let record = RawRecord {
+        id: t.id,
+        session: t.session.map(|(id, _)| id.clone()),
+        e2e_ns: t.e2e_ns,
+        outcome: t.outcome,
+        parts,
+        started: t.started,
+        interruption_ns: t.interruption_ns,
+    };
+    l.keep(record);
 }
 
 /// An interruption latency measured after its turn ended (the response stream
