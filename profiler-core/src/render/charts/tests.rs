@@ -296,6 +296,37 @@ fn no_gpu_samples_means_no_gpu_chart() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn two_writers_in_one_process_never_share_a_temp_file() {
+    let dir = scratch("writers");
+    let mut report = interview_report(Lang::En);
+    report.gpu = GpuReport::default();
+    report.memory = None;
+    report.turns = None;
+    // Same report, same directory, same process: the same chart name for both.
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..2 {
+                    write_all(&report, &dir, None).unwrap();
+                }
+            });
+        }
+    });
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "temp files left behind: {names:?}"
+    );
+    for n in &names {
+        png_info(&dir.join(n));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Pixels of exactly colour `c` in a PNG.
 fn pixels_of(path: &Path, c: (u8, u8, u8)) -> usize {
     let bytes = std::fs::read(path).unwrap();
