@@ -371,6 +371,35 @@ fn the_waterfall_chart_stacks_each_kept_turns_parts_from_the_report() {
 }
 
 #[test]
+fn the_waterfall_chart_draws_the_record_carrying_the_mark() {
+    let dir = scratch("marked");
+    let llm_pixels = |report: &Report| {
+        let _ = std::fs::remove_dir_all(&dir);
+        let paths = write_all(report, &dir, None).unwrap();
+        let chart = paths
+            .iter()
+            .find(|p| p.to_string_lossy().contains("waterfall_"))
+            .unwrap();
+        pixels_of(chart, (255, 127, 14))
+    };
+    let mut report = interview_report(Lang::En);
+    for r in &mut report.turns.as_mut().unwrap().records {
+        r.kept_as = vec![if r.id == 9 { KeptAs::P95 } else { KeptAs::P50 }];
+    }
+    let marked = llm_pixels(&report);
+    // A merged report: another process's turn 9, unmarked and almost without LLM, first.
+    let decoy = TurnRecord {
+        id: 9,
+        e2e_ms: Some(4.0),
+        waterfall: [("llm".to_string(), 1.0)].into_iter().collect(),
+        ..TurnRecord::default()
+    };
+    report.turns.as_mut().unwrap().records.insert(0, decoy);
+    assert_eq!(llm_pixels(&report), marked);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_report_with_nothing_to_draw_writes_nothing() {
     let dir = scratch("empty");
     let mut report = interview_report(Lang::En);
