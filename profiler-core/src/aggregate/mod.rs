@@ -44,7 +44,11 @@ impl Snapshot {
 /// and the turn log (takes its lock, which the program's turn path also takes).
 pub fn snapshot() -> Snapshot {
     let mut snap = components_snapshot();
-    let names: Vec<String> = snap.components.iter().map(|c| c.meta.name.clone()).collect();
+    let names: Vec<String> = snap
+        .components
+        .iter()
+        .map(|c| c.meta.name.clone())
+        .collect();
     snap.turns = TurnTotals::from_log(turn_log::read(), &names);
     snap
 }

@@ -143,12 +143,11 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     let mut times = Vec::with_capacity(by_name.len());
     for (name, from) in by_name {
         let input = merged_component(inputs, name, &from)?;
-        times.push(TurnTime::of(&input));
-        if !input.totals.is_empty() {
-            components.insert(
-                name.to_string(),
-                figures::component_report(&input, sample_rate),
-            );
+        let report =
+            (!input.totals.is_empty()).then(|| figures::component_report(&input, sample_rate));
+        times.push(TurnTime::of(&input, report.as_ref()));
+        if let Some(r) = report {
+            components.insert(name.to_string(), r);
         }
     }
     let figures::Figures {

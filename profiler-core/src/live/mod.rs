@@ -103,7 +103,9 @@ impl Live {
         let mut st = self.state();
         st.metrics = metrics;
         match (alerts, st.watcher.is_some()) {
-            (true, false) => st.watcher = Some(Watcher::starting_at(&aggregate::components_snapshot())),
+            (true, false) => {
+                st.watcher = Some(Watcher::starting_at(&aggregate::components_snapshot()))
+            }
             (false, true) => st.watcher = None,
             _ => {}
         }
