@@ -267,13 +267,7 @@ impl Formats {
 /// gives the JSON file alone, so the report is kept and stdout, which the program may
 /// use, stays untouched.
 fn parse_formats(value: &str) -> (Formats, Vec<String>) {
-    let mut f = Formats {
-        json: false,
-        console: false,
-        charts: false,
-        html: false,
-        trace: false,
-    };
+    let mut f = Formats::none();
     // An empty value names no output, as `none` does.
     let mut known = value.trim().is_empty();
     let mut unknown = Vec::new();
@@ -318,6 +312,13 @@ impl Config {
         vars: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> (Config, Vec<ConfigWarning>) {
         let mut c = Config::default();
+        // What a rejected value falls back to, as the warning says it.
+        let d = Config::default();
+        let on_off_of = |b: bool| if b { "on" } else { "off" }.to_string();
+        let lang_of = |l: Lang| match l {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        };
         let mut warnings = Vec::new();
         let mut warn =
             |variable: &str, value: &str, expected: &'static str, default_used: String| {
@@ -338,7 +339,7 @@ impl Config {
             match key {
                 "PROFILER_ENABLED" => match parse_bool(value) {
                     Some(b) => c.enabled = b,
-                    None => warn(key, value, on_off, "on".into()),
+                    None => warn(key, value, on_off, on_off_of(d.enabled)),
                 },
                 "PROFILER_COMPONENTS" => {
                     let names: BTreeSet<String> = value
@@ -363,12 +364,17 @@ impl Config {
                         key,
                         value,
                         "a number from 0 to 1 (e.g. 0.1 for one call in ten)",
-                        "1".into(),
+                        d.sample_rate.to_string(),
                     ),
                 },
                 "PROFILER_OUTPUT_DIR" => {
                     if value.trim().is_empty() {
-                        warn(key, value, "a directory path", "profile_results".into());
+                        warn(
+                            key,
+                            value,
+                            "a directory path",
+                            d.output_dir.display().to_string(),
+                        );
                     } else {
                         c.output_dir = PathBuf::from(value);
                     }
@@ -387,23 +393,38 @@ impl Config {
                 }
                 "PROFILER_WARMUP" => match parse_ranged(value, 0, u64::MAX) {
                     Some(n) => c.warmup = n,
-                    None => warn(key, value, "a whole number of calls, 0 or more", "0".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "a whole number of calls, 0 or more",
+                        d.warmup.to_string(),
+                    ),
                 },
                 "PROFILER_LANG" => match Lang::parse(value) {
                     Some(l) => c.lang = l,
-                    None => warn(key, value, "en or ko", "en".into()),
+                    None => warn(key, value, "en or ko", lang_of(d.lang).into()),
                 },
                 "PROFILER_GPU" => match parse_bool(value) {
                     Some(b) => c.gpu = b,
-                    None => warn(key, value, on_off, "on".into()),
+                    None => warn(key, value, on_off, on_off_of(d.gpu)),
                 },
                 "PROFILER_GPU_INTERVAL_MS" => match parse_ranged(value, 100, 60_000) {
                     Some(n) => c.gpu_interval_ms = n,
-                    None => warn(key, value, "milliseconds from 100 to 60000", "1000".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "milliseconds from 100 to 60000",
+                        d.gpu_interval_ms.to_string(),
+                    ),
                 },
                 "PROFILER_MEMORY_INTERVAL_MS" => match parse_ranged(value, 10, 60_000) {
                     Some(n) => c.memory_interval_ms = n,
-                    None => warn(key, value, "milliseconds from 10 to 60000", "500".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "milliseconds from 10 to 60000",
+                        d.memory_interval_ms.to_string(),
+                    ),
                 },
                 "PROFILER_MEMORY_OVERHEAD_PCT" => match value.trim().parse::<f64>() {
                     Ok(p) if (0.0..=100.0).contains(&p) => c.memory_overhead_pct = p,
@@ -411,7 +432,7 @@ impl Config {
                         key,
                         value,
                         "a percentage from 0 to 100 (0: no per-component RSS shares)",
-                        "1".into(),
+                        d.memory_overhead_pct.to_string(),
                     ),
                 },
                 "PROFILER_REPORT_INTERVAL_SEC" => match parse_ranged(value, 0, 86_400) {
@@ -420,12 +441,12 @@ impl Config {
                         key,
                         value,
                         "seconds from 1 to 86400, or 0 for no periodic report",
-                        "0".into(),
+                        d.report_interval_sec.to_string(),
                     ),
                 },
                 "PROFILER_SIGNALS" => match parse_bool(value) {
                     Some(b) => c.signals = b,
-                    None => warn(key, value, on_off, "off".into()),
+                    None => warn(key, value, on_off, on_off_of(d.signals)),
                 },
                 "PROFILER_TRACE_MAX_EVENTS" => {
                     match parse_ranged(value, MIN_TRACE_EVENTS, MAX_TRACE_EVENTS) {
@@ -434,13 +455,18 @@ impl Config {
                             key,
                             value,
                             "a number of events from 100 to 10000000",
-                            DEFAULT_TRACE_MAX_EVENTS.to_string(),
+                            d.trace_max_events.to_string(),
                         ),
                     }
                 }
                 "PROFILER_MAX_INPUT_MB" => match parse_ranged(value, 1, 1 << 20) {
                     Some(n) => c.max_input_mb = n,
-                    None => warn(key, value, "megabytes from 1 to 1048576", "256".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "megabytes from 1 to 1048576",
+                        d.max_input_mb.to_string(),
+                    ),
                 },
                 "PROFILER_CHART_FONT" => {
                     if value.trim().is_empty() {
@@ -456,11 +482,16 @@ impl Config {
                 }
                 "PROFILER_METRICS" => match parse_bool(value) {
                     Some(b) => c.metrics.enabled = b,
-                    None => warn(key, value, on_off, "off".into()),
+                    None => warn(key, value, on_off, on_off_of(d.metrics.enabled)),
                 },
                 "PROFILER_METRICS_INTERVAL_MS" => match parse_ranged(value, 100, 60_000) {
                     Some(n) => c.metrics.interval_ms = n,
-                    None => warn(key, value, "milliseconds from 100 to 60000", "1000".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "milliseconds from 100 to 60000",
+                        d.metrics.interval_ms.to_string(),
+                    ),
                 },
                 "PROFILER_METRICS_MAX_COMPONENTS" => match parse_ranged(value, 1, 4096) {
                     Some(n) => c.metrics.max_components = n as usize,
@@ -468,16 +499,21 @@ impl Config {
                         key,
                         value,
                         "a number of components from 1 to 4096",
-                        "64".into(),
+                        d.metrics.max_components.to_string(),
                     ),
                 },
                 "PROFILER_ALERTS" => match parse_bool(value) {
                     Some(b) => c.alerts.enabled = b,
-                    None => warn(key, value, on_off, "off".into()),
+                    None => warn(key, value, on_off, on_off_of(d.alerts.enabled)),
                 },
                 "PROFILER_ALERT_WINDOW_SEC" => match parse_ranged(value, 1, 3600) {
                     Some(n) => c.alerts.window_sec = n,
-                    None => warn(key, value, "seconds from 1 to 3600", "30".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "seconds from 1 to 3600",
+                        d.alerts.window_sec.to_string(),
+                    ),
                 },
                 "PROFILER_ALERT_MIN_SAMPLES" => match parse_ranged(value, 1, 1_000_000) {
                     Some(n) => c.alerts.min_samples = n,
@@ -485,12 +521,17 @@ impl Config {
                         key,
                         value,
                         "a number of samples from 1 to 1000000",
-                        "20".into(),
+                        d.alerts.min_samples.to_string(),
                     ),
                 },
                 "PROFILER_ALERT_COOLDOWN_SEC" => match parse_ranged(value, 0, 86_400) {
                     Some(n) => c.alerts.cooldown_sec = n,
-                    None => warn(key, value, "seconds from 0 to 86400", "60".into()),
+                    None => warn(
+                        key,
+                        value,
+                        "seconds from 0 to 86400",
+                        d.alerts.cooldown_sec.to_string(),
+                    ),
                 },
                 _ => {
                     if let Some(name) = key
@@ -553,6 +594,45 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rejected_value_falls_back_to_the_default_the_warning_names() {
+        let cases = [
+            ("PROFILER_ENABLED", "maybe", "on"),
+            ("PROFILER_COMPONENTS", ",", "all"),
+            ("PROFILER_SAMPLE_RATE", "2", "1"),
+            ("PROFILER_OUTPUT_DIR", " ", "profile_results"),
+            ("PROFILER_FORMATS", "xml", "json"),
+            ("PROFILER_WARMUP", "-1", "0"),
+            ("PROFILER_LANG", "fr", "en"),
+            ("PROFILER_GPU", "maybe", "on"),
+            ("PROFILER_GPU_INTERVAL_MS", "1", "1000"),
+            ("PROFILER_MEMORY_INTERVAL_MS", "1", "500"),
+            ("PROFILER_MEMORY_OVERHEAD_PCT", "101", "1"),
+            ("PROFILER_REPORT_INTERVAL_SEC", "-1", "0"),
+            ("PROFILER_SIGNALS", "maybe", "off"),
+            ("PROFILER_TRACE_MAX_EVENTS", "1", "100000"),
+            ("PROFILER_MAX_INPUT_MB", "0", "256"),
+            ("PROFILER_CHART_FONT", " ", "the fonts found on this system"),
+            ("PROFILER_METRICS", "maybe", "off"),
+            ("PROFILER_METRICS_INTERVAL_MS", "1", "1000"),
+            ("PROFILER_METRICS_MAX_COMPONENTS", "0", "64"),
+            ("PROFILER_ALERTS", "maybe", "off"),
+            ("PROFILER_ALERT_WINDOW_SEC", "0", "30"),
+            ("PROFILER_ALERT_MIN_SAMPLES", "0", "20"),
+            ("PROFILER_ALERT_COOLDOWN_SEC", "-1", "60"),
+            ("PROFILER_TARGET_STT_MS", "-5", "the built-in target"),
+        ];
+        for (key, value, used) in cases {
+            let (c, warnings) = Config::from_vars([(key, value)]);
+            // An unknown format falls back to the JSON file alone, not the defaults.
+            if key != "PROFILER_FORMATS" {
+                assert_eq!(c, Config::default(), "{key}");
+            }
+            let got: Vec<&str> = warnings.iter().map(|w| w.default_used.as_str()).collect();
+            assert_eq!(got, [used], "{key}={value:?}");
+        }
+    }
 
     #[test]
     fn empty_environment_gives_the_defaults() {

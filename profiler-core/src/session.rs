@@ -117,6 +117,12 @@ fn start(cfg: Config) -> Session {
     if cfg.report_interval_sec > 0 {
         let every = Duration::from_secs(cfg.report_interval_sec);
         let weak = Arc::downgrade(&active);
+        // Periodic dumps are files only: the console report is the run's end. The
+        // session's own configuration (built once, here): a later `configure` (or
+        // another session's `init_with`) does not send its dumps elsewhere.
+        let mut files = (*cfg).clone();
+        files.formats.console = false;
+        let reporters = render::reporters(&files);
         let ticker = Ticker::start(
             "profiler-report",
             false,
@@ -128,16 +134,7 @@ fn start(cfg: Config) -> Session {
                 if a.finished.load(Ordering::Acquire) {
                     return Flow::Stop;
                 }
-                // Periodic dumps are files only: the console report is the run's end.
-                // The session's own configuration: a later `configure` (or another
-                // session's `init_with`) does not send its dumps elsewhere.
-                let mut files = (*a.cfg).clone();
-                files.formats.console = false;
-                emit(
-                    &report_of(Some(&a)),
-                    &files.output_dir,
-                    &render::reporters(&files),
-                );
+                emit(&report_of(Some(&a)), &files.output_dir, &reporters);
                 Flow::Continue
             },
         )
@@ -282,7 +279,7 @@ impl Written {
 /// each and the program goes on; when the JSON was asked for but could not be
 /// written, and no console report was asked for, the JSON goes to stderr so nothing
 /// is lost.
-pub fn emit(report: &Report, dir: &Path, reporters: &[Box<dyn Reporter>]) -> Written {
+fn emit(report: &Report, dir: &Path, reporters: &[Box<dyn Reporter>]) -> Written {
     let mut w = Written::default();
     // One directory problem is one error line, not one per file.
     let dir_ok = !reporters.iter().any(|r| r.writes_files())

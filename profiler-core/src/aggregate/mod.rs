@@ -40,8 +40,22 @@ impl Snapshot {
     }
 }
 
-/// Reads every shard and merges (takes the shard-list lock; calls never wait on it).
+/// Reads every shard and merges (takes the shard-list lock; calls never wait on it),
+/// and the turn log (takes its lock, which the program's turn path also takes).
 pub fn snapshot() -> Snapshot {
+    let mut snap = components_snapshot();
+    let names: Vec<String> = snap
+        .components
+        .iter()
+        .map(|c| c.meta.name.clone())
+        .collect();
+    snap.turns = TurnTotals::from_log(turn_log::read(), &names);
+    snap
+}
+
+/// [`snapshot`] without the turns (left at their default): what the live tick reads
+/// every second, so it never takes the turn log's lock.
+pub(crate) fn components_snapshot() -> Snapshot {
     let metas = component::metas();
     let mut totals: Vec<ComponentTotals> = Vec::new();
     // Raw clock bounds of each component's samples: (first start, last end).
@@ -66,8 +80,6 @@ pub fn snapshot() -> Snapshot {
         }
     }
     let taken_at_sec = clock::secs_since_epoch(clock::now());
-    let names: Vec<String> = metas.iter().map(|m| m.name.clone()).collect();
-    let turns = TurnTotals::from_log(turn_log::read(), &names);
     let components = metas
         .into_iter()
         .enumerate()
@@ -79,7 +91,7 @@ pub fn snapshot() -> Snapshot {
     Snapshot {
         components,
         taken_at_sec,
-        turns,
+        turns: TurnTotals::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Finding messages and recommendations, per kind of component, in English and Korean.
 
+use super::{LEAK_CERTAIN_MB, LEAK_SUSPECTED_MB, SESSION_GPU_MEMORY_MB, SESSION_MEMORY_MB};
 pub use crate::model::{family, Family};
 use crate::model::{BudgetBasis, BudgetResource, Lang, MemoryBasis, PartKind, Severity};
 
@@ -126,19 +127,19 @@ pub(crate) fn leak_finding(
     };
     match (lang, certain) {
         (Lang::En, false) => (
-            format!("{name}: {what} (> 100MB): leak suspected"),
+            format!("{name}: {what} (> {LEAK_SUSPECTED_MB}MB): leak suspected"),
             format!("{name}: bound caches (LRU with a maximum size), release buffers and GPU tensors after use; install profiler::CountingAllocator::with_owners to see which component holds the bytes"),
         ),
         (Lang::En, true) => (
-            format!("{name}: {what} (> 200MB): leak certain"),
+            format!("{name}: {what} (> {LEAK_CERTAIN_MB}MB): leak certain"),
             format!("{name}: find what keeps growing (unbounded caches, queues, collected history); bound it or free it every N requests"),
         ),
         (Lang::Ko, false) => (
-            format!("{name}: {what} (> 100MB): 누수 의심"),
+            format!("{name}: {what} (> {LEAK_SUSPECTED_MB}MB): 누수 의심"),
             format!("{name}: 캐시 크기 제한 (LRU), 사용 후 버퍼와 GPU 텐서 해제; profiler::CountingAllocator::with_owners로 어느 컴포넌트가 메모리를 잡고 있는지 확인"),
         ),
         (Lang::Ko, true) => (
-            format!("{name}: {what} (> 200MB): 누수 확실"),
+            format!("{name}: {what} (> {LEAK_CERTAIN_MB}MB): 누수 확실"),
             format!("{name}: 계속 커지는 대상 (무제한 캐시, 큐, 누적 기록) 확인 후 크기 제한 또는 N회 요청마다 해제"),
         ),
     }
@@ -203,22 +204,52 @@ pub fn session_budget_finding(
     lang: Lang,
 ) -> (String, String) {
     let word = severity_word(sev, lang);
+    let memory_gb = SESSION_MEMORY_MB / 1024.0;
+    let gpu_gb = SESSION_GPU_MEMORY_MB / 1024.0;
     match (lang, resource) {
         (Lang::En, BudgetResource::Memory) => (
-            format!("session: memory over the 4 GB per-session budget ({word}): {note}"),
+            format!("session: memory over the {memory_gb} GB per-session budget ({word}): {note}"),
             "session: share model weights across sessions instead of loading them per session, bound per-session caches and history, and move long sessions to batch mode".into(),
         ),
         (Lang::En, BudgetResource::GpuMemory) => (
-            format!("session: GPU memory over the 6 GB per-session budget ({word}): {note}"),
+            format!("session: GPU memory over the {gpu_gb} GB per-session budget ({word}): {note}"),
             "session: serve sessions from one model instance (batching), use half precision or quantisation, and free per-session KV caches when a session ends".into(),
         ),
         (Lang::Ko, BudgetResource::Memory) => (
-            format!("세션: 세션당 메모리 예산 4GB 초과 ({word}): {note}"),
+            format!("세션: 세션당 메모리 예산 {memory_gb}GB 초과 ({word}): {note}"),
             "세션: 모델 가중치를 세션 간 공유, 세션별 캐시와 대화 기록 크기 제한, 긴 세션은 배치 모드로 전환".into(),
         ),
         (Lang::Ko, BudgetResource::GpuMemory) => (
-            format!("세션: 세션당 GPU 메모리 예산 6GB 초과 ({word}): {note}"),
+            format!("세션: 세션당 GPU 메모리 예산 {gpu_gb}GB 초과 ({word}): {note}"),
             "세션: 하나의 모델 인스턴스로 여러 세션 처리 (배칭), 반정밀도 또는 양자화, 세션 종료 시 KV 캐시 해제".into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_are_written_as_before() {
+        let growth = super::super::LeakGrowth {
+            basis: None,
+            delta_mb: 150.0,
+            per_min: 1.0,
+        };
+        let msg = |certain, lang| leak_finding("stt", &growth, certain, lang).0;
+        assert!(msg(false, Lang::En).ends_with(" (> 100MB): leak suspected"));
+        assert!(msg(true, Lang::En).ends_with(" (> 200MB): leak certain"));
+        assert!(msg(false, Lang::Ko).ends_with(" (> 100MB): 누수 의심"));
+        assert!(msg(true, Lang::Ko).ends_with(" (> 200MB): 누수 확실"));
+        let budget = |r, lang| session_budget_finding(r, "n", Severity::Critical, lang).0;
+        assert!(budget(BudgetResource::Memory, Lang::En)
+            .starts_with("session: memory over the 4 GB per-session budget ("));
+        assert!(budget(BudgetResource::GpuMemory, Lang::En)
+            .starts_with("session: GPU memory over the 6 GB per-session budget ("));
+        assert!(budget(BudgetResource::Memory, Lang::Ko)
+            .starts_with("세션: 세션당 메모리 예산 4GB 초과 ("));
+        assert!(budget(BudgetResource::GpuMemory, Lang::Ko)
+            .starts_with("세션: 세션당 GPU 메모리 예산 6GB 초과 ("));
     }
 }

@@ -134,13 +134,17 @@ pub(crate) struct TurnTime {
 }
 
 impl TurnTime {
-    pub(crate) fn of(c: &ComponentInput) -> TurnTime {
+    /// `c`'s turn time; `report` is its report when one was built (its latency is the
+    /// turn component's E2E, not computed again).
+    pub(crate) fn of(c: &ComponentInput, report: Option<&ComponentReport>) -> TurnTime {
         TurnTime {
             name: c.name.clone(),
             kind: c.kind,
             turn_ns: c.totals.turn_ns,
             samples: c.totals.latency.len(),
-            e2e: (c.kind == Kind::Turn).then(|| latency_stats(&c.totals.latency)),
+            e2e: (c.kind == Kind::Turn).then(|| {
+                report.map_or_else(|| latency_stats(&c.totals.latency), |r| r.latency.clone())
+            }),
         }
     }
 }
@@ -186,12 +190,13 @@ pub(crate) fn memory_report(m: &MemoryTotals) -> (Option<ComponentMemory>, Optio
 /// Turn count, each stage's share of turn time (from the turn component's whole time
 /// and each stage's time inside turns; sets each stage's `turn_share_pct`), the
 /// waterfall, interruptions and the kept records.
-pub(crate) fn turn_report(
+fn turn_report(
+    turn: &TurnTime,
     times: &[TurnTime],
     turns: &TurnTotals,
+    ids: &SessionIds,
     components: &mut IndexMap<String, ComponentReport>,
 ) -> Option<TurnReport> {
-    let turn = times.iter().find(|c| c.kind == Kind::Turn)?;
     let total_ns = turn.turn_ns;
     if total_ns == 0 && turns.is_empty() {
         return None;
@@ -213,8 +218,7 @@ pub(crate) fn turn_report(
     let count = turn.samples;
     let e2e = turn.e2e.clone().unwrap_or_default();
     let mut waterfall = waterfall(turns);
-    let ids = SessionIds::of(turns);
-    let (records, p50, p95) = select_records(&turns.records, e2e.median, e2e.p95, &ids);
+    let (records, p50, p95) = select_records(&turns.records, e2e.median, e2e.p95, ids);
     if let Some(w) = waterfall.as_mut() {
         w.p50_turn = p50;
         w.p95_turn = p95;
@@ -415,14 +419,10 @@ fn select_records(
 }
 
 /// Sessions: how many, at once, turns per second over them, each one's E2E beside
-/// the pooled figure (severities and budgets are `assess`'s).
-pub(crate) fn sessions_report(
-    t: &TurnTotals,
-    components: &IndexMap<String, ComponentReport>,
-) -> Option<SessionsReport> {
-    let (_, turn) = components.iter().find(|(_, c)| c.kind == Kind::Turn)?;
-    let ids = SessionIds::of(t);
-    Some(SessionsReport {
+/// the pooled figure (severities and budgets are `assess`'s). `turn`: the turn
+/// component's report.
+fn sessions_report(t: &TurnTotals, turn: &ComponentReport, ids: &SessionIds) -> SessionsReport {
+    SessionsReport {
         opened: t.sessions_opened,
         peak_concurrent: t.peak_concurrent_sessions,
         tracked: t.sessions.len() as u64,
@@ -457,7 +457,7 @@ pub(crate) fn sessions_report(
             })
             .collect(),
         budgets: Vec::new(),
-    })
+    }
 }
 
 /// Every component's report, in input order, the turns and the sessions (components
@@ -467,12 +467,15 @@ pub(crate) fn components(
     turn_totals: &TurnTotals,
     sample_rate: f64,
 ) -> Figures {
-    let components: IndexMap<String, ComponentReport> = inputs
-        .iter()
-        .filter(|c| !c.totals.is_empty())
-        .map(|c| (c.name.clone(), component_report(c, sample_rate)))
-        .collect();
-    let times: Vec<TurnTime> = inputs.iter().map(TurnTime::of).collect();
+    let mut components = IndexMap::with_capacity(inputs.len());
+    let mut times = Vec::with_capacity(inputs.len());
+    for c in inputs {
+        let report = (!c.totals.is_empty()).then(|| component_report(c, sample_rate));
+        times.push(TurnTime::of(c, report.as_ref()));
+        if let Some(r) = report {
+            components.insert(c.name.clone(), r);
+        }
+    }
     finish(components, &times, turn_totals)
 }
 
@@ -483,10 +486,15 @@ pub(crate) fn finish(
     times: &[TurnTime],
     turn_totals: &TurnTotals,
 ) -> Figures {
-    let turns = turn_report(times, turn_totals, &mut components);
+    // The turn component, found once for the turn and the sessions reports.
+    let turn = times.iter().find(|c| c.kind == Kind::Turn);
+    let ids = SessionIds::of(turn_totals);
+    let turns = turn.and_then(|t| turn_report(t, times, turn_totals, &ids, &mut components));
     let sessions = turns
         .as_ref()
-        .and_then(|_| sessions_report(turn_totals, &components));
+        .and(turn)
+        .and_then(|t| components.get(&t.name))
+        .map(|c| sessions_report(turn_totals, c, &ids));
     Figures {
         components,
         turns,

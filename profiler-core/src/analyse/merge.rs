@@ -128,9 +128,9 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
                 if other.kind != c.kind {
                     return Err(MergeError::KindMismatch {
                         name: name.clone(),
-                        first: kind_name(other.kind),
+                        first: other.kind.name().to_string(),
                         first_path: inputs[j].0.clone(),
-                        other: kind_name(c.kind),
+                        other: c.kind.name().to_string(),
                         other_path: path.clone(),
                     });
                 }
@@ -143,12 +143,11 @@ pub fn merge(inputs: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     let mut times = Vec::with_capacity(by_name.len());
     for (name, from) in by_name {
         let input = merged_component(inputs, name, &from)?;
-        times.push(TurnTime::of(&input));
-        if !input.totals.is_empty() {
-            components.insert(
-                name.to_string(),
-                figures::component_report(&input, sample_rate),
-            );
+        let report =
+            (!input.totals.is_empty()).then(|| figures::component_report(&input, sample_rate));
+        times.push(TurnTime::of(&input, report.as_ref()));
+        if let Some(r) = report {
+            components.insert(name.to_string(), r);
         }
     }
     let figures::Figures {
@@ -403,14 +402,6 @@ fn turn_totals_of(input: u32, path: &Path, r: &Report) -> Result<TurnTotals, Mer
         }
     }
     Ok(t)
-}
-
-/// A kind as the report file spells it (`first_item`).
-fn kind_name(kind: Kind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{kind:?}"))
 }
 
 fn gpu(inputs: &[(PathBuf, Report)]) -> GpuReport {

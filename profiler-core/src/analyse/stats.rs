@@ -15,11 +15,7 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
         return LatencyStats::default();
     }
     let ms = |ns: u64| ns as f64 / NS_PER_MS;
-    // (highest equivalent value, count) of every bucket holding a sample, in order.
-    let recorded: Vec<(u64, u64)> = h
-        .iter_recorded()
-        .map(|v| (v.value_iterated_to(), v.count_at_value()))
-        .collect();
+    let recorded = recorded_buckets(h);
     let total = h.len();
     // Summed in HDR's order and with its operations, so the result is HDR's.
     let mean = recorded.iter().fold(0.0_f64, |sum, &(v, n)| {
@@ -40,6 +36,14 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
         min: ms(h.min()),
         max: ms(h.max()),
     }
+}
+
+/// `(highest equivalent value, count)` of every bucket of `h` holding a sample, in
+/// value order: what [`value_at_quantile`] reads, and what the live deltas diff.
+pub(crate) fn recorded_buckets(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
 }
 
 /// HDR's `value_at_quantile` over `(value, count)` pairs in value order whose counts

@@ -10,6 +10,7 @@
 //! per component, bounded by the spread of latencies, not by calls.
 
 use crate::aggregate::Snapshot;
+use crate::analyse::stats::recorded_buckets;
 use hdrhistogram::Histogram;
 
 /// Non-empty HDR buckets, `(value ns, count)`, in increasing value.
@@ -52,12 +53,6 @@ pub(crate) struct Deltas {
     seen: Vec<Seen>,
 }
 
-fn buckets(h: &Histogram<u64>) -> Buckets {
-    h.iter_recorded()
-        .map(|v| (v.value_iterated_to(), v.count_at_value()))
-        .collect()
-}
-
 /// What `h` gained over `seen` (its previous buckets), and `seen` brought up to date.
 /// A histogram whose count did not change is not walked: an idle component costs
 /// nothing per tick.
@@ -66,7 +61,7 @@ fn gained(h: &Histogram<u64>, seen: &mut Buckets) -> Buckets {
     if h.len() == before {
         return Vec::new();
     }
-    let now = buckets(h);
+    let now = recorded_buckets(h);
     let d = diff(&now, seen);
     *seen = now;
     d

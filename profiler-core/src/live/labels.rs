@@ -42,16 +42,6 @@ pub(crate) struct Series {
     pub(crate) genai_labels: Vec<Label>,
 }
 
-/// `latency`, `first_item`, `frame` or `turn`.
-pub(crate) fn kind_label(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Latency => "latency",
-        Kind::FirstItem => "first_item",
-        Kind::Frame => "frame",
-        Kind::Turn => "turn",
-    }
-}
-
 /// The labels of every component seen, within the bounds (see the module docs).
 pub(crate) struct LabelPolicy {
     max_components: usize,
@@ -86,7 +76,7 @@ impl LabelPolicy {
     }
 
     fn decide(&mut self, meta: &ComponentMeta) -> Series {
-        let kind = Label::new("kind", kind_label(meta.kind));
+        let kind = Label::new("kind", meta.kind.name());
         if self.named >= self.max_components {
             if !self.warned_components {
                 self.warned_components = true;

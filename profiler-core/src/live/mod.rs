@@ -103,7 +103,9 @@ impl Live {
         let mut st = self.state();
         st.metrics = metrics;
         match (alerts, st.watcher.is_some()) {
-            (true, false) => st.watcher = Some(Watcher::starting_at(&aggregate::snapshot())),
+            (true, false) => {
+                st.watcher = Some(Watcher::starting_at(&aggregate::components_snapshot()))
+            }
             (false, true) => st.watcher = None,
             _ => {}
         }
@@ -118,7 +120,7 @@ impl Live {
         let mut st = self.state();
         // Read under the state's lock: two ticks (the background one and a flush) then
         // see the totals in the order they take deltas of them.
-        let snap = aggregate::snapshot();
+        let snap = aggregate::components_snapshot();
         let now_sec = clock::secs_since_epoch(clock::now());
         let State {
             metrics,

@@ -19,6 +19,19 @@ pub enum Kind {
     Turn,
 }
 
+impl Kind {
+    /// Its name, as in the JSON and the metrics' `kind` label (`latency`, `first_item`,
+    /// `frame`, `turn`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Latency => "latency",
+            Kind::FirstItem => "first_item",
+            Kind::Frame => "frame",
+            Kind::Turn => "turn",
+        }
+    }
+}
+
 /// Where a component's measurements come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -317,4 +330,16 @@ pub struct ComponentGpu {
     pub mean_vram_used_mb: f64,
     /// Highest VRAM used (all devices), MB.
     pub max_vram_used_mb: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn a_kind_is_named_as_in_the_json() {
+        for k in [Kind::Latency, Kind::FirstItem, Kind::Frame, Kind::Turn] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! as `\u{1b}`, names cut to 64 characters, so a name cannot clear the screen, forge a
 //! line, or pad every row; a last pass escapes anything else but the line breaks.
 
+use super::mark::Mark;
 use super::{Output, ReportError, Reporter};
 use crate::model::text::{is_unsafe_char, printable, MAX_SHOWN_NAME_CHARS, MAX_SHOWN_TEXT_CHARS};
 use crate::model::*;
@@ -40,8 +41,6 @@ impl Reporter for ConsoleReporter {
         Ok(Vec::new())
     }
 }
-
-pub use super::mark::Mark;
 
 struct Words {
     title: &'static str,

@@ -45,7 +45,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         path: path.to_path_buf(),
         source,
     };
-    let (tmp, mut f) = create_temp(dir, path).map_err(err)?;
+    let (tmp, mut f) = create_temp(dir, path, "").map_err(err)?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         err(e)
@@ -57,8 +57,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })
 }
 
-/// A new temp file in `dir` for `path`: `.<name>.<pid>.<count>.<ns>.tmp`.
-fn create_temp(dir: &Path, path: &Path) -> std::io::Result<(PathBuf, fs::File)> {
+/// A new temp file in `dir` for `path`: `.<name>.<pid>.<count>.<ns>.tmp<suffix>`, created
+/// only if it did not exist, so no other writer (thread or process) has it. `suffix` is
+/// for a writer that picks the format from the extension (charts pass `.png`).
+pub(crate) fn create_temp(
+    dir: &Path,
+    path: &Path,
+    suffix: &str,
+) -> std::io::Result<(PathBuf, fs::File)> {
     static COUNT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
@@ -70,7 +76,7 @@ fn create_temp(dir: &Path, path: &Path) -> std::io::Result<(PathBuf, fs::File)> 
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let tmp = dir.join(format!(
-            ".{name}.{}.{}.{ns}.tmp",
+            ".{name}.{}.{}.{ns}.tmp{suffix}",
             std::process::id(),
             COUNT.fetch_add(1, Relaxed)
         ));

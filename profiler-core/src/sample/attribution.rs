@@ -99,8 +99,6 @@ pub(crate) struct Attribution {
     pub(crate) last_rss: u64,
     /// Intervals closed.
     pub(crate) probes: u64,
-    /// Probes whose running times could not be read consistently (merged into the next).
-    pub(crate) deferred: u64,
     /// Components' running time, summed, ns.
     pub(crate) running_total_ns: u64,
     /// Measured cost of every probe, ns, and of how many.
@@ -129,7 +127,6 @@ impl Attribution {
             first_rss: 0,
             last_rss: 0,
             probes: 0,
-            deferred: 0,
             running_total_ns: 0,
             cost_ns: 0,
             costed: 0,
@@ -142,8 +139,8 @@ impl Attribution {
     /// Closes the interval since the last probe at `reading`, taken at raw time `tick`
     /// (running times are read now, beside it).
     pub(crate) fn probe(&mut self, tick: u64, reading: Reading) {
+        // Running times not read consistently: this interval is merged into the next.
         if !shard::running_time(tick, &mut self.running) {
-            self.deferred += 1;
             return;
         }
         let Some(last) = self.last.as_mut() else {

@@ -38,7 +38,6 @@ struct Track {
     /// The warm-ups begun (`component::warm_up`) when the last reading was taken,
     /// `None` if it was taken during a warm-up (or before any component).
     warm: Option<u64>,
-    first: Option<MemoryPoint>,
     last: Option<MemoryPoint>,
     peak_rss_mb: f64,
     interval_ms: u64,
@@ -56,7 +55,6 @@ impl Track {
             timeline: Timeline::new(MAX_POINTS),
             baseline: None,
             warm: None,
-            first: None,
             last: None,
             peak_rss_mb: 0.0,
             interval_ms,
@@ -83,7 +81,6 @@ impl Track {
             }
         }
         self.warm = warm;
-        self.first.get_or_insert(p);
         self.last = Some(p);
         self.peak_rss_mb = self.peak_rss_mb.max(p.rss_mb);
         if force || p.t_sec >= self.next_point_sec {
@@ -105,7 +102,7 @@ impl Track {
         let last = self.last?;
         let base = self.baseline?;
         let growth = last.rss_mb - base.rss_mb;
-        let minutes = (last.t_sec - base.t_sec) / 60.0;
+        let minutes = self.minutes_since_baseline();
         Some(MemoryReport {
             interval_ms: self.interval_ms * self.timeline.stride(),
             baseline_rss_mb: base.rss_mb,

@@ -33,7 +33,7 @@ mod waterfall;
 
 pub use font::{FontError, NoHangulFont};
 
-use super::files::{ensure_dir, free_path, stamp};
+use super::files::{create_temp, ensure_dir, free_path, stamp};
 use super::{Output, ReportError, Reporter};
 use crate::model::Report;
 use plotters::coord::Shift;
@@ -116,13 +116,15 @@ pub fn write_all(
     };
     for (prefix, draw) in charts {
         let path = free_path(dir, prefix, &stamp, "png");
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(prefix)
-            .to_string();
-        // The extension stays `.png`: the bitmap encoder picks the format from it.
-        let tmp = dir.join(format!(".{name}.tmp{}.png", std::process::id()));
+        // A temp file new to this write (two reports in one process may draw at once);
+        // it ends in `.png`: the bitmap encoder picks the format from the extension.
+        let tmp = match create_temp(dir, &path, ".png") {
+            Ok((tmp, _file)) => tmp,
+            Err(source) => {
+                discard(&drawn);
+                return Err(ReportError::Write { path, source });
+            }
+        };
         if let Err(source) = draw(report, &tmp, &style) {
             let _ = std::fs::remove_file(&tmp);
             discard(&drawn);

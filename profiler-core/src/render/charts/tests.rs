@@ -296,6 +296,37 @@ fn no_gpu_samples_means_no_gpu_chart() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn two_writers_in_one_process_never_share_a_temp_file() {
+    let dir = scratch("writers");
+    let mut report = interview_report(Lang::En);
+    report.gpu = GpuReport::default();
+    report.memory = None;
+    report.turns = None;
+    // Same report, same directory, same process: the same chart name for both.
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..2 {
+                    write_all(&report, &dir, None).unwrap();
+                }
+            });
+        }
+    });
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "temp files left behind: {names:?}"
+    );
+    for n in &names {
+        png_info(&dir.join(n));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Pixels of exactly colour `c` in a PNG.
 fn pixels_of(path: &Path, c: (u8, u8, u8)) -> usize {
     let bytes = std::fs::read(path).unwrap();
@@ -336,6 +367,35 @@ fn the_waterfall_chart_stacks_each_kept_turns_parts_from_the_report() {
         .unwrap();
     let (_, two_bars, _) = png_info(chart);
     assert!(two_bars < three_bars, "{two_bars} vs {three_bars}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_waterfall_chart_draws_the_record_carrying_the_mark() {
+    let dir = scratch("marked");
+    let llm_pixels = |report: &Report| {
+        let _ = std::fs::remove_dir_all(&dir);
+        let paths = write_all(report, &dir, None).unwrap();
+        let chart = paths
+            .iter()
+            .find(|p| p.to_string_lossy().contains("waterfall_"))
+            .unwrap();
+        pixels_of(chart, (255, 127, 14))
+    };
+    let mut report = interview_report(Lang::En);
+    for r in &mut report.turns.as_mut().unwrap().records {
+        r.kept_as = vec![if r.id == 9 { KeptAs::P95 } else { KeptAs::P50 }];
+    }
+    let marked = llm_pixels(&report);
+    // A merged report: another process's turn 9, unmarked and almost without LLM, first.
+    let decoy = TurnRecord {
+        id: 9,
+        e2e_ms: Some(4.0),
+        waterfall: [("llm".to_string(), 1.0)].into_iter().collect(),
+        ..TurnRecord::default()
+    };
+    report.turns.as_mut().unwrap().records.insert(0, decoy);
+    assert_eq!(llm_pixels(&report), marked);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

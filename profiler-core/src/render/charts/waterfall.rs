@@ -49,8 +49,9 @@ pub(super) fn draw_waterfall(report: &Report, path: &Path, st: &Style) -> Result
             .map(|(i, p)| (i, p.per_turn.mean))
             .collect(),
     )];
-    for (label, id) in [(w.p50_turn, wf.p50_turn), (w.p95_turn, wf.p95_turn)] {
-        let Some(r) = t.records.iter().find(|r| Some(r.id) == id) else {
+    for (label, mark) in [(w.p50_turn, KeptAs::P50), (w.p95_turn, KeptAs::P95)] {
+        // The record carrying the mark: a merged report may keep two turns of one id.
+        let Some(r) = t.marked_turn(mark) else {
             continue;
         };
         let parts = r

@@ -11,6 +11,7 @@ use crate::model::{Lang, PartKind, WaterfallPart};
 use crate::render::files::{ensure_dir, free_path, stamp_of, write_atomic};
 use crate::render::style::{part_colours, Rgb};
 use crate::render::ReportError;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -117,35 +118,28 @@ fn header(o: &mut String, w: &Words, c: &Comparison) {
 /// Each component's percentiles as a pair of bars (base grey, current coloured by the
 /// row's status), components with a regression first, then improvements.
 fn chart(o: &mut String, w: &Words, c: &Comparison) {
-    let mut names: Vec<&str> = Vec::new();
+    // Each component's rows, components in the order they first appear: one pass.
+    let mut groups: Vec<Vec<&Row>> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for r in &c.rows {
-        if !names.contains(&r.component.as_str()) {
-            names.push(&r.component);
-        }
+        let i = *index.entry(r.component.as_str()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[i].push(r);
     }
-    let weight = |name: &str| {
-        let statuses = c
-            .rows
-            .iter()
-            .filter(|r| r.component == name)
-            .map(|r| r.status);
-        let mut s: Vec<Status> = statuses.collect();
-        s.sort_by_key(|s| *s as u8);
-        match s.first() {
-            Some(Status::Regression) => 0,
-            Some(Status::Improved) => 1,
-            Some(Status::New | Status::Gone) => 2,
-            _ => 3,
-        }
+    let weight = |rows: &[&Row]| match rows.iter().map(|r| r.status).min_by_key(|s| *s as u8) {
+        Some(Status::Regression) => 0,
+        Some(Status::Improved) => 1,
+        Some(Status::New | Status::Gone) => 2,
+        _ => 3,
     };
-    let total = names.len();
-    let mut order: Vec<(usize, &str)> = names.into_iter().enumerate().collect();
-    order.sort_by_key(|(i, n)| (weight(n), *i));
+    let total = groups.len();
+    // Each weight once; the sort is stable, so ties keep the order of first appearance.
+    let mut order: Vec<(u8, Vec<&Row>)> = groups.into_iter().map(|g| (weight(&g), g)).collect();
+    order.sort_by_key(|(weight, _)| *weight);
     order.truncate(MAX_CHART_COMPONENTS);
-    let rows: Vec<&Row> = order
-        .iter()
-        .flat_map(|(_, n)| c.rows.iter().filter(move |r| r.component == *n))
-        .collect();
+    let rows: Vec<&Row> = order.into_iter().flat_map(|(_, g)| g).collect();
     let _ = write!(o, "<section id=\"chart\"><h2>{}</h2>", w.changes);
     if total > MAX_CHART_COMPONENTS {
         let _ = write!(

@@ -435,6 +435,42 @@ fn the_compare_page_carries_the_comparisons_verdicts() {
 }
 
 #[test]
+fn the_compare_chart_puts_regressions_first_then_improvements() {
+    let base = pipeline();
+    let mut current = pipeline();
+    current.components["stt"].latency.median *= 0.5;
+    current.components["llm"].latency.p95 *= 1.5;
+    let c = Comparison::new(
+        Path::new("before/profile_1.json"),
+        &base,
+        Path::new("after/profile_2.json"),
+        &current,
+        10.0,
+        &[Percentile::P50, Percentile::P95],
+    );
+    let page = compare::render(&c, Lang::En);
+    let chart = &page[page.find("<section id=\"chart\">").unwrap()..];
+    let chart = &chart[..chart.find("</section>").unwrap()];
+    let labels: Vec<&str> = chart
+        .split("text-anchor=\"end\">")
+        .skip(1)
+        .map(|t| &t[..t.find("</text>").unwrap()])
+        .filter(|t| t.ends_with(" P50") || t.ends_with(" P95"))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "llm P50",
+            "llm P95",
+            "stt P50",
+            "stt P95",
+            "&lt;script&gt;alert(1)&lt;/script&gt; P50",
+            "&lt;script&gt;alert(1)&lt;/script&gt; P95"
+        ]
+    );
+}
+
+#[test]
 fn the_reporter_writes_a_stamped_page_beside_the_json() {
     let dir = std::env::temp_dir().join(format!("profiler-html-unit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
